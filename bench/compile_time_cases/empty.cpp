@@ -1,0 +1,3 @@
+// Baseline: the language's headers and nothing else.
+#include <typenet/dsl.hpp>
+int main() {}

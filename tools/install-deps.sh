@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs typenet's build and test dependencies from Debian bookworm's
+# packages. Run as root; does nothing when everything is already installed.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++          # toolchain
+  libboost-dev                   # Boost.Hana (the dsl)
+  libxsimd-dev                   # vectorized optimizers
+  libhalide14-0-dev              # generators
+  catch2                         # tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or with sudo) to install them" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
