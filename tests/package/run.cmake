@@ -1,5 +1,6 @@
 # Installs typenet into a scratch prefix, then configures, builds and runs an
-# outside project that only knows find_package(typenet).
+# outside project that only knows find_package(typenet): it uses the dsl and
+# generates, links and runs a network of its own with typenet_add_network.
 set(prefix ${WORK_DIR}/prefix)
 file(REMOVE_RECURSE ${WORK_DIR})
 
@@ -18,3 +19,4 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/cons
     -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
 run(${WORK_DIR}/consumer/consumer)
+run(${WORK_DIR}/consumer/run_edge_net)

@@ -1,0 +1,599 @@
+// The algorithm: every dsl layer lowered to Halide Funcs, forward and
+// backward. Scheduling lives apart, in schedule.hpp; nothing here says where
+// or in what order anything is computed.
+//
+// Every activation is a Func f(x, y, c, n) with PyTorch's NCHW meaning.
+// Parameters are read from one flat buffer at the offsets the dsl computed
+// (parameter_layout); gradients are written to one flat buffer in the same
+// layout; batchnorm's running statistics likewise (buffer_layout).
+#pragma once
+
+#include <Halide.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <typenet/dsl.hpp>
+#include <utility>
+#include <vector>
+
+#include "random.hpp"
+
+namespace typenet::gen {
+
+namespace dsl = typenet::dsl;
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+enum class mode { inference, training };
+
+struct dims {
+    Var x{"x"}, y{"y"}, c{"c"}, n{"n"};
+};
+
+// A gradient for one parameter tensor, readable by flat index in the
+// tensor's PyTorch layout.
+struct tensor_gradient {
+    Func grad;                          // over the tensor's own dimensions
+    std::size_t offset = 0, count = 0;  // where it goes in the flat gradient buffer
+    std::function<Expr(Expr)> at;       // flat index -> element of grad
+};
+
+// A layer after lowering: its output and what backward and schedules need.
+struct lowered_layer {
+    dsl::layer_info info;
+    std::string name;      // "l3_conv": a readable prefix for Func names
+    Func in;               // the previous layer's output
+    Func out;              // this layer's output
+    Func acc;              // conv, dense, pooling: the reduction before any activation
+    RDom r;                // acc's reduction domain
+    Func weights, bias;    // conv: weights(kx, ky, ci, co); dense: weights(i, o)
+    Func padded;           // the input with its boundary condition
+    Func argmax;           // maxpool, training: the (x, y) input position of each window's maximum
+    Func mean, inv_std;    // batchnorm, training: batch statistics per channel
+    Func d_out, d_in;      // gradients of the loss w.r.t. out and in
+    Func d_acc;            // conv, dense: gradient w.r.t. acc
+    std::vector<Func> reductions;  // backward reductions (weight gradients, statistics sums)
+    std::vector<tensor_gradient> gradients;
+};
+
+template <class Net>
+class network_lowering {
+public:
+    static constexpr Net net{};
+    static constexpr std::size_t depth = Net::depth;
+
+    network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed)
+        : mode_(m), params_(std::move(params)), state_(std::move(state)), batch_(std::move(batch)),
+          seed_(std::move(seed)) {
+        Func current = std::move(input);
+        layers_.resize(depth);
+        lower_all(current, std::make_index_sequence<depth>{});
+    }
+
+    const dims& vars() const { return v_; }
+    std::vector<lowered_layer>& layers() { return layers_; }
+    mode pipeline_mode() const { return mode_; }
+    Expr batch() const { return batch_; }
+
+    // The network's last output: class scores before the loss head, if any.
+    Func output() const {
+        for (std::size_t i = depth; i-- > 0;)
+            if (layers_[i].info.kind != dsl::layer_kind::softmax_xent) return layers_[i].out;
+        throw std::logic_error("typenet: a network needs at least one layer before its loss head");
+    }
+
+    static constexpr bool has_loss_head() {
+        return depth > 0 && dsl::layers(net)[depth - 1].kind == dsl::layer_kind::softmax_xent;
+    }
+    static constexpr int classes() { return dsl::output_shape(net).c; }
+
+    // Softmax cross-entropy, mean over the batch, and the count of correct
+    // predictions; `labels` is a Func of the batch index.
+    struct loss_terms {
+        Func loss, correct, d_scores;
+    };
+    loss_terms softmax_xent(Func labels) const {
+        const int k = classes();
+        Func scores = output();
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        RDom rc(0, k, "rc");
+        Func peak("xent_max"), total("xent_sum"), prediction("xent_argmax");
+        peak(n) = Halide::maximum(scores(0, 0, rc, n));
+        total(n) = Halide::sum(Halide::exp(scores(0, 0, rc, n) - peak(n)));
+        prediction(n) = Halide::argmax(scores(0, 0, rc, n))[0];
+        Func label("label_clamped");
+        label(n) = Halide::clamp(labels(n), 0, k - 1);
+        RDom rn(0, batch_, "rn");
+        Func loss("loss"), correct("correct"), d_scores("d_scores");
+        loss() = Halide::sum(Halide::log(total(rn)) + peak(rn) - scores(0, 0, label(rn), rn)) /
+                 Halide::cast<float>(batch_);
+        correct() = Halide::sum(Halide::select(prediction(rn) == label(rn), 1, 0));
+        d_scores(x, y, c, n) = (Halide::exp(scores(x, y, c, n) - peak(n)) / total(n) -
+                                Halide::select(c == label(n), 1.f, 0.f)) /
+                               Halide::cast<float>(batch_);
+        return {loss, correct, d_scores};
+    }
+
+    // Backward from the gradient of the loss w.r.t. output().
+    void backward(Func d_output) {
+        Func d = std::move(d_output);
+        for (std::size_t i = depth; i-- > 0;) {
+            lowered_layer& l = layers_[i];
+            if (l.info.kind == dsl::layer_kind::softmax_xent) continue;
+            l.d_out = d;
+            backward_layer(l, /*need_d_in=*/i > 0);
+            d = l.d_in;
+        }
+    }
+
+    // All parameter gradients in one flat Func, in parameter_layout's order.
+    Func flat_gradients() const {
+        Var i("i");
+        Func flat("gradients");
+        flat(i) = 0.f;
+        for (const lowered_layer& l : layers_)
+            for (const tensor_gradient& g : l.gradients) {
+                RDom r(0, static_cast<int>(g.count), "r_" + l.name);
+                flat(static_cast<int>(g.offset) + r) = g.at(r);
+            }
+        return flat;
+    }
+
+    // Batchnorm's running statistics after this step, in buffer_layout's order.
+    Func flat_new_state() const {
+        Var i("i");
+        Func flat("new_state");
+        flat(i) = state_(i);
+        for (const lowered_layer& l : layers_) {
+            if (l.info.kind != dsl::layer_kind::batchnorm) continue;
+            const auto [mean_at, var_at] = batchnorm_state(l.info.index);
+            const double momentum = batchnorm_momentum_.at(l.info.index);
+            const auto& s = l.info.in;
+            const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
+            RDom r(0, s.c, "r_state_" + l.name);
+            // PyTorch: running = (1 - momentum) * running + momentum * batch statistic,
+            // with the unbiased variance.
+            const Expr var = 1.f / (l.inv_std(r) * l.inv_std(r)) - batchnorm_eps_.at(l.info.index);
+            flat(mean_at + r) = float(1 - momentum) * state_(mean_at + r) + float(momentum) * l.mean(r);
+            flat(var_at + r) = float(1 - momentum) * state_(var_at + r) +
+                               float(momentum) * var * m / Halide::max(m - 1.f, 1.f);
+        }
+        return flat;
+    }
+
+private:
+    template <std::size_t... I>
+    void lower_all(Func& current, std::index_sequence<I...>) {
+        ((lower_layer<typename Net::template layer<I>, I>(layers_[I], current)), ...);
+    }
+
+    static int offset_of(const auto& layout, int layer, std::string_view attribute) {
+        const std::string name = std::to_string(layer) + "." + std::string(attribute);
+        const dsl::tensor_entry* e = dsl::find_tensor(layout, name);
+        if (!e) throw std::logic_error("typenet: no tensor " + name + " in the layout");
+        return static_cast<int>(e->offset);
+    }
+    static int param_offset(int layer, std::string_view attribute) {
+        return offset_of(dsl::parameter_layout(net), layer, attribute);
+    }
+    std::pair<int, int> batchnorm_state(int layer) const {
+        return {offset_of(dsl::buffer_layout(net), layer, "running_mean"),
+                offset_of(dsl::buffer_layout(net), layer, "running_var")};
+    }
+
+    template <class L, std::size_t Index>
+    void lower_layer(lowered_layer& l, Func& current) {
+        using dsl::layer_kind;
+        constexpr layer_kind kind = dsl::layers(net)[Index].kind;
+        l.info = dsl::layers(net)[Index];
+        l.name = "l" + std::to_string(Index) + "_" + kind_name(kind);
+        l.in = current;
+        if constexpr (kind == layer_kind::conv) {
+            conv_forward(l, conv_weights(l), conv_bias(l, L::has_bias));
+        } else if constexpr (kind == layer_kind::fixed_conv) {
+            conv_forward(l, fixed_weights<L>(l), Func());
+        } else if constexpr (kind == layer_kind::dense) {
+            dense_forward(l, L::has_bias);
+        } else if constexpr (kind == layer_kind::maxpool || kind == layer_kind::avgpool ||
+                             kind == layer_kind::global_avgpool) {
+            pool_forward(l);
+        } else if constexpr (kind == layer_kind::flatten) {
+            flatten_forward(l);
+        } else if constexpr (kind == layer_kind::activation) {
+            activation_forward(l, L::function, L::parameter);
+        } else if constexpr (kind == layer_kind::batchnorm) {
+            batchnorm_eps_[Index] = static_cast<float>(L::epsilon);
+            batchnorm_momentum_[Index] = L::momentum;
+            batchnorm_forward(l);
+        } else if constexpr (kind == layer_kind::dropout) {
+            dropout_forward(l, L::probability);
+        } else {
+            l.out = l.in;  // the loss head: softmax_xent() computes the loss
+        }
+        current = l.out;
+    }
+
+    static std::string kind_name(dsl::layer_kind k) {
+        constexpr const char* names[] = {"conv",    "fixed_conv", "maxpool", "avgpool",
+                                         "gap",     "activation", "batchnorm", "dropout",
+                                         "flatten", "dense",      "xent"};
+        return names[static_cast<int>(k)];
+    }
+
+    // --- convolution -------------------------------------------------------
+
+    Func conv_weights(lowered_layer& l) {
+        const int off = param_offset(l.info.index, "weight");
+        const int k = l.info.slides->kh, cin = l.info.in.c;
+        Var kx("kx"), ky("ky"), ci("ci"), co("co");
+        Func w(l.name + "_w");
+        w(kx, ky, ci, co) = params_(off + ((co * cin + ci) * k + ky) * k + kx);
+        return w;
+    }
+    Func conv_bias(lowered_layer& l, bool has_bias) {
+        if (!has_bias) return Func();
+        const int off = param_offset(l.info.index, "bias");
+        Var co("co");
+        Func b(l.name + "_b");
+        b(co) = params_(off + co);
+        return b;
+    }
+    template <class L>
+    Func fixed_weights(lowered_layer& l) {
+        constexpr auto bank = L::bank;
+        Halide::Buffer<float> values(bank.size, bank.size, bank.in_channels, bank.out_channels, l.name + "_filters");
+        for (int o = 0; o < bank.out_channels; ++o)
+            for (int i = 0; i < bank.in_channels; ++i)
+                for (int y = 0; y < bank.size; ++y)
+                    for (int x = 0; x < bank.size; ++x) values(x, y, i, o) = bank.weight(o, i, y, x);
+        Var kx("kx"), ky("ky"), ci("ci"), co("co");
+        Func w(l.name + "_w");
+        w(kx, ky, ci, co) = values(kx, ky, ci, co);
+        return w;
+    }
+
+    Func zero_outside(const Func& f, const dsl::tensor_shape& s, Expr value = 0.f) {
+        return Halide::BoundaryConditions::constant_exterior(
+            f, value, {Halide::Range(0, s.w), Halide::Range(0, s.h), Halide::Range(), Halide::Range()});
+    }
+
+    void conv_forward(lowered_layer& l, Func weights, Func bias) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const dsl::window& win = *l.info.slides;
+        l.weights = weights;
+        l.bias = bias;
+        l.padded = win.pad > 0 ? zero_outside(l.in, l.info.in) : l.in;
+        l.r = RDom(0, win.kw, 0, win.kh, 0, l.info.in.c, "r_" + l.name);
+        const RDom& r = l.r;
+        l.acc = Func(l.name);
+        l.acc(x, y, c, n) = bias.defined() ? bias(c) : Expr(0.f);
+        l.acc(x, y, c, n) += weights(r.x, r.y, r.z, c) *
+                             l.padded(x * win.stride + r.x * win.dilation - win.pad,
+                                      y * win.stride + r.y * win.dilation - win.pad, r.z, n);
+        l.out = l.acc;
+    }
+
+    void conv_backward(lowered_layer& l, bool need_d_in) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const dsl::window& win = *l.info.slides;
+        const auto& in = l.info.in;
+        const auto& out = l.info.out;
+        const int k = win.kh, s = win.stride, d = win.dilation, p = win.pad;
+        l.d_acc = Func(l.name + "_d");
+        l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
+        if (l.info.kind == dsl::layer_kind::conv) {
+            Var kx("kx"), ky("ky"), ci("ci"), co("co"), i("i");
+            RDom r(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
+            Func dw(l.name + "_dw");
+            dw(kx, ky, ci, co) = 0.f;
+            dw(kx, ky, ci, co) += l.d_acc(r.x, r.y, co, r.z) * l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
+            l.reductions.push_back(dw);
+            const int cin = in.c;
+            l.gradients.push_back({dw, std::size_t(param_offset(l.info.index, "weight")),
+                                   std::size_t(out.c) * cin * k * k, [dw, k, cin](Expr f) {
+                                       return dw(f % k, (f / k) % k, (f / (k * k)) % cin, f / (k * k * cin));
+                                   }});
+            if (l.bias.defined()) {
+                Func db(l.name + "_db");
+                db(co) = 0.f;
+                db(co) += l.d_acc(r.x, r.y, co, r.z);
+                l.reductions.push_back(db);
+                l.gradients.push_back(
+                    {db, std::size_t(param_offset(l.info.index, "bias")), std::size_t(out.c), [db](Expr f) { return db(f); }});
+            }
+        }
+        if (!need_d_in) return;
+        // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
+        Func d_bounded = zero_outside(l.d_acc, out);
+        Func d_spread(l.name + "_d_spread");
+        if (s == 1) {
+            d_spread(x, y, c, n) = d_bounded(x, y, c, n);
+        } else {
+            d_spread(x, y, c, n) =
+                Halide::select(x % s == 0 && y % s == 0, d_bounded(x / s, y / s, c, n), 0.f);
+        }
+        RDom r(0, win.kw, 0, win.kh, 0, out.c, "r_dx_" + l.name);
+        Func d_in(l.name + "_dx");
+        d_in(x, y, c, n) = 0.f;
+        d_in(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
+        l.d_in = d_in;
+        l.reductions.push_back(d_in);
+    }
+
+    // --- dense -------------------------------------------------------------
+
+    void dense_forward(lowered_layer& l, bool has_bias) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const int in_features = l.info.in.c;
+        const int w_off = param_offset(l.info.index, "weight");
+        Var i("i"), o("o");
+        l.weights = Func(l.name + "_w");
+        l.weights(i, o) = params_(w_off + o * in_features + i);
+        if (has_bias) {
+            const int b_off = param_offset(l.info.index, "bias");
+            l.bias = Func(l.name + "_b");
+            l.bias(o) = params_(b_off + o);
+        }
+        l.r = RDom(0, in_features, "r_" + l.name);
+        l.acc = Func(l.name);
+        l.acc(x, y, c, n) = has_bias ? l.bias(c) : Expr(0.f);
+        l.acc(x, y, c, n) += l.weights(l.r, c) * l.in(x, y, l.r, n);
+        l.out = l.acc;
+    }
+
+    void dense_backward(lowered_layer& l, bool need_d_in) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const int in_features = l.info.in.c, out_features = l.info.out.c;
+        l.d_acc = Func(l.name + "_d");
+        l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
+        Var i("i"), o("o");
+        RDom rn(0, batch_, "r_dw_" + l.name);
+        Func dw(l.name + "_dw");
+        dw(i, o) = 0.f;
+        dw(i, o) += l.d_acc(0, 0, o, rn) * l.in(0, 0, i, rn);
+        l.reductions.push_back(dw);
+        l.gradients.push_back({dw, std::size_t(param_offset(l.info.index, "weight")),
+                               std::size_t(in_features) * out_features,
+                               [dw, in_features](Expr f) { return dw(f % in_features, f / in_features); }});
+        if (l.bias.defined()) {
+            Func db(l.name + "_db");
+            db(o) = 0.f;
+            db(o) += l.d_acc(0, 0, o, rn);
+            l.reductions.push_back(db);
+            l.gradients.push_back({db, std::size_t(param_offset(l.info.index, "bias")), std::size_t(out_features),
+                                   [db](Expr f) { return db(f); }});
+        }
+        if (!need_d_in) return;
+        RDom ro(0, out_features, "r_dx_" + l.name);
+        Func d_in(l.name + "_dx");
+        d_in(x, y, c, n) = 0.f;
+        d_in(x, y, c, n) += l.weights(c, ro) * l.d_acc(x, y, ro, n);
+        l.d_in = d_in;
+        l.reductions.push_back(d_in);
+    }
+
+    // --- pooling and flatten -----------------------------------------------
+
+    void pool_forward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const dsl::window& win = *l.info.slides;
+        const bool is_max = l.info.kind == dsl::layer_kind::maxpool;
+        l.padded = win.pad > 0 ? zero_outside(l.in, l.info.in, is_max ? Expr(-std::numeric_limits<float>::infinity())
+                                                                       : Expr(0.f))
+                               : l.in;
+        l.r = RDom(0, win.kw, 0, win.kh, "r_" + l.name);
+        const Expr ix = x * win.stride + l.r.x - win.pad, iy = y * win.stride + l.r.y - win.pad;
+        l.acc = Func(l.name);
+        if (is_max && mode_ == mode::training) {
+            // The first maximum in row-major order, as PyTorch picks it.
+            l.argmax = Func(l.name + "_argmax");
+            l.argmax(x, y, c, n) = Halide::argmax(l.padded(ix, iy, c, n));
+            l.acc(x, y, c, n) = l.argmax(x, y, c, n)[2];
+        } else if (is_max) {
+            l.acc(x, y, c, n) = Halide::maximum(l.padded(ix, iy, c, n));
+        } else {
+            l.acc(x, y, c, n) = Halide::sum(l.padded(ix, iy, c, n)) / float(win.kh * win.kw);
+        }
+        l.out = l.acc;
+    }
+
+    void pool_backward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const dsl::window& win = *l.info.slides;
+        const auto& out = l.info.out;
+        const int s = win.stride, p = win.pad;
+        // The windows covering input pixel ix are ox in [ceil((ix + p - k + 1) / s), floor((ix + p) / s)]:
+        // at most ceil(k / s) of them, counted back from the last.
+        const int spread_x = (win.kw + s - 1) / s, spread_y = (win.kh + s - 1) / s;
+        RDom j(0, spread_x, 0, spread_y, "r_dx_" + l.name);
+        const Expr ox = (x + p) / s - j.x, oy = (y + p) / s - j.y;
+        const Expr covers = ox >= 0 && ox < out.w && oy >= 0 && oy < out.h && x + p - ox * s < win.kw &&
+                            y + p - oy * s < win.kh;
+        const Expr oxc = Halide::clamp(ox, 0, out.w - 1), oyc = Halide::clamp(oy, 0, out.h - 1);
+        Expr contribution;
+        if (l.info.kind == dsl::layer_kind::maxpool) {
+            const Expr chosen = l.argmax(oxc, oyc, c, n)[0] == x + p - oxc * s && l.argmax(oxc, oyc, c, n)[1] == y + p - oyc * s;
+            contribution = Halide::select(covers && chosen, l.d_out(oxc, oyc, c, n), 0.f);
+        } else {
+            contribution = Halide::select(covers, l.d_out(oxc, oyc, c, n), 0.f) / float(win.kh * win.kw);
+        }
+        Func d_in(l.name + "_dx");
+        d_in(x, y, c, n) = 0.f;
+        d_in(x, y, c, n) += contribution;
+        l.d_in = d_in;
+        l.reductions.push_back(d_in);
+    }
+
+    void flatten_forward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const auto& s = l.info.in;
+        l.out = Func(l.name);
+        l.out(x, y, c, n) = l.in(c % s.w, (c / s.w) % s.h, c / (s.w * s.h), n);
+    }
+
+    void flatten_backward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const auto& s = l.info.in;
+        l.d_in = Func(l.name + "_dx");
+        l.d_in(x, y, c, n) = l.d_out(0, 0, (c * s.h + y) * s.w + x, n);
+    }
+
+    // --- elementwise -------------------------------------------------------
+
+    void activation_forward(lowered_layer& l, dsl::activation f, double parameter) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const Expr v = l.in(x, y, c, n);
+        const float a = static_cast<float>(parameter);
+        Expr e;
+        switch (f) {
+            case dsl::activation::relu: e = Halide::max(v, 0.f); break;
+            case dsl::activation::leaky_relu: e = Halide::select(v > 0.f, v, a * v); break;
+            case dsl::activation::tanh: e = Halide::tanh(v); break;
+            case dsl::activation::sigmoid: e = 1.f / (1.f + Halide::exp(-v)); break;
+            case dsl::activation::elu: e = Halide::select(v > 0.f, v, a * (Halide::exp(v) - 1.f)); break;
+        }
+        l.out = Func(l.name);
+        l.out(x, y, c, n) = e;
+        activation_[l.info.index] = {f, a};
+    }
+
+    // Written in terms of the output, so backward never needs the input kept.
+    void activation_backward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const auto [f, a] = activation_[l.info.index];
+        const Expr o = l.out(x, y, c, n), g = l.d_out(x, y, c, n);
+        Expr d;
+        switch (f) {
+            case dsl::activation::relu: d = Halide::select(o > 0.f, g, 0.f); break;
+            case dsl::activation::leaky_relu: d = Halide::select(o > 0.f, g, a * g); break;
+            case dsl::activation::tanh: d = g * (1.f - o * o); break;
+            case dsl::activation::sigmoid: d = g * o * (1.f - o); break;
+            case dsl::activation::elu: d = Halide::select(o > 0.f, g, g * (o + a)); break;
+        }
+        l.d_in = Func(l.name + "_dx");
+        l.d_in(x, y, c, n) = d;
+    }
+
+    void batchnorm_forward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const int idx = l.info.index;
+        const int g_off = param_offset(idx, "weight"), b_off = param_offset(idx, "bias");
+        const float eps = batchnorm_eps_[idx];
+        const auto& s = l.info.in;
+        l.weights = Func(l.name + "_gamma");
+        l.weights(c) = params_(g_off + c);
+        l.bias = Func(l.name + "_beta");
+        l.bias(c) = params_(b_off + c);
+        l.mean = Func(l.name + "_mean");
+        l.inv_std = Func(l.name + "_inv_std");
+        if (mode_ == mode::training) {
+            l.r = RDom(0, s.w, 0, s.h, 0, batch_, "r_" + l.name);
+            const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
+            Func sum(l.name + "_sum"), sq(l.name + "_sqdev");
+            sum(c) = 0.f;
+            sum(c) += l.in(l.r.x, l.r.y, c, l.r.z);
+            l.mean(c) = sum(c) / m;
+            // Two passes: the squared deviation from the mean, not E[x^2] - E[x]^2.
+            sq(c) = 0.f;
+            sq(c) += Halide::pow(l.in(l.r.x, l.r.y, c, l.r.z) - l.mean(c), 2);
+            l.inv_std(c) = 1.f / Halide::sqrt(sq(c) / m + eps);
+            l.reductions = {sum, sq};
+        } else {
+            const auto [mean_at, var_at] = batchnorm_state(idx);
+            l.mean(c) = state_(mean_at + c);
+            l.inv_std(c) = 1.f / Halide::sqrt(state_(var_at + c) + eps);
+        }
+        l.out = Func(l.name);
+        l.out(x, y, c, n) = (l.in(x, y, c, n) - l.mean(c)) * (l.inv_std(c) * l.weights(c)) + l.bias(c);
+    }
+
+    void batchnorm_backward(lowered_layer& l, bool need_d_in) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const auto& s = l.info.in;
+        const RDom r(0, s.w, 0, s.h, 0, batch_, "r_d_" + l.name);
+        const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
+        Func xhat(l.name + "_xhat");
+        xhat(x, y, c, n) = (l.in(x, y, c, n) - l.mean(c)) * l.inv_std(c);
+        Func d_gamma(l.name + "_dgamma"), d_beta(l.name + "_dbeta");
+        d_gamma(c) = 0.f;
+        d_gamma(c) += l.d_out(r.x, r.y, c, r.z) * xhat(r.x, r.y, c, r.z);
+        d_beta(c) = 0.f;
+        d_beta(c) += l.d_out(r.x, r.y, c, r.z);
+        l.reductions.insert(l.reductions.end(), {d_gamma, d_beta});
+        const int idx = l.info.index;
+        l.gradients.push_back({d_gamma, std::size_t(param_offset(idx, "weight")), std::size_t(s.c),
+                               [d_gamma](Expr f) { return d_gamma(f); }});
+        l.gradients.push_back({d_beta, std::size_t(param_offset(idx, "bias")), std::size_t(s.c),
+                               [d_beta](Expr f) { return d_beta(f); }});
+        if (!need_d_in) return;
+        // dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat))
+        l.d_in = Func(l.name + "_dx");
+        l.d_in(x, y, c, n) = l.weights(c) * l.inv_std(c) *
+                             (l.d_out(x, y, c, n) - d_beta(c) / m - xhat(x, y, c, n) * d_gamma(c) / m);
+    }
+
+    Expr dropout_keep(const lowered_layer& l, double p) const {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const double threshold = std::ldexp(p, 32);
+        const Expr u = uniform_u32({x, y, c, n}, l.info.index, seed_);
+        return u >= Halide::cast<uint32_t>(Expr(static_cast<uint32_t>(std::min(threshold, 4294967295.0))));
+    }
+
+    void dropout_forward(lowered_layer& l, double p) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        l.out = Func(l.name);
+        if (mode_ == mode::training && p > 0) {
+            dropout_p_[l.info.index] = p;
+            l.out(x, y, c, n) = Halide::select(dropout_keep(l, p), l.in(x, y, c, n) * float(1 / (1 - p)), 0.f);
+        } else {
+            l.out(x, y, c, n) = l.in(x, y, c, n);
+        }
+    }
+
+    void dropout_backward(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const double p = dropout_p_[l.info.index];
+        l.d_in = Func(l.name + "_dx");
+        if (p > 0)
+            l.d_in(x, y, c, n) = Halide::select(dropout_keep(l, p), l.d_out(x, y, c, n) * float(1 / (1 - p)), 0.f);
+        else
+            l.d_in(x, y, c, n) = l.d_out(x, y, c, n);
+    }
+
+    void backward_layer(lowered_layer& l, bool need_d_in) {
+        using dsl::layer_kind;
+        switch (l.info.kind) {
+            case layer_kind::conv:
+            case layer_kind::fixed_conv: conv_backward(l, need_d_in); break;
+            case layer_kind::dense: dense_backward(l, need_d_in); break;
+            case layer_kind::maxpool:
+            case layer_kind::avgpool:
+            case layer_kind::global_avgpool:
+                if (need_d_in) pool_backward(l);
+                break;
+            case layer_kind::flatten: flatten_backward(l); break;
+            case layer_kind::activation: activation_backward(l); break;
+            case layer_kind::batchnorm: batchnorm_backward(l, need_d_in); break;
+            case layer_kind::dropout: dropout_backward(l); break;
+            case layer_kind::softmax_xent: break;
+        }
+    }
+
+    mode mode_;
+    dims v_;
+    Func params_, state_;
+    Expr batch_, seed_;
+    std::vector<lowered_layer> layers_;
+    std::map<int, float> batchnorm_eps_;
+    std::map<int, double> batchnorm_momentum_;
+    std::map<int, double> dropout_p_;
+    std::map<int, std::pair<dsl::activation, float>> activation_;
+};
+
+}  // namespace typenet::gen

@@ -1,0 +1,182 @@
+// Where and how each lowered Func is computed, per layer kind; the algorithm
+// is in lowering.hpp. Vector widths come from the target.
+//
+// Forward, a heavy layer (conv, dense, pooling) is fused with the
+// elementwise layers after it: its reduction is computed per tile of the
+// run's last Func, which alone is stored. In a training pipeline every
+// elementwise output is stored too (backward reads them), and the
+// derivatives of elementwise layers are inlined into the gradient of the
+// heavy layer before them, so each activation mask is applied once.
+#pragma once
+
+#include <Halide.h>
+
+#include "lowering.hpp"
+
+namespace typenet::gen {
+
+class schedule_context {
+public:
+    schedule_context(const Halide::Target& target, const dims& v) : v_(v) {
+        vec_ = target.natural_vector_size<float>();
+        // Registers for accumulators: 32 vector registers with AVX-512, else 16.
+        accumulators_ = target.has_feature(Halide::Target::AVX512) ? 24 : 12;
+    }
+
+    // Elementwise Func over (x, y, c, n), stored: vectorized along the widest
+    // dense dimension, parallel over rows of the batch.
+    void elementwise(Func f, const dsl::tensor_shape& s) const {
+        f.compute_root();
+        vectorize_and_parallelize(f, s);
+    }
+
+    void vectorize_and_parallelize(Func f, const dsl::tensor_shape& s) const {
+        Var yn("yn");
+        if (s.w >= vec_) {
+            f.vectorize(v_.x, vec_).fuse(v_.y, v_.n, yn).parallel(yn);
+        } else if (s.c >= vec_) {
+            f.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, vec_).fuse(v_.y, v_.n, yn).parallel(yn);
+        } else {
+            f.fuse(v_.y, v_.n, yn).parallel(yn);
+        }
+    }
+
+    // A reduction producing an activation-shaped Func, computed at root.
+    void reduction(Func f, const dsl::tensor_shape& s) const {
+        f.compute_root();
+        Var yn("yn");
+        if (s.w >= vec_) {
+            f.vectorize(v_.x, vec_);
+            f.update().vectorize(v_.x, vec_, guard);
+        } else if (s.c >= vec_) {
+            f.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, vec_);
+            f.update().reorder(v_.c, v_.x).vectorize(v_.c, vec_, guard);
+        }
+        f.fuse(v_.y, v_.n, yn).parallel(yn);
+        f.update().fuse(v_.y, v_.n, yn).parallel(yn);
+    }
+
+    // A heavy layer's reduction computed inside each row of its stored consumer.
+    void fused_into(Func acc, Func consumer, const dsl::tensor_shape& s) const {
+        vectorize_and_parallelize(consumer, s);
+        Var yn("yn");
+        acc.compute_at(consumer, yn);
+        if (s.w >= vec_) {
+            acc.vectorize(v_.x, vec_);
+            acc.update().vectorize(v_.x, vec_, guard);
+        } else if (s.c >= vec_) {
+            acc.reorder(v_.c, v_.x).vectorize(v_.c, vec_);
+            acc.update().reorder(v_.c, v_.x).vectorize(v_.c, vec_, guard);
+        }
+    }
+
+    // A small Func over parameters (weights, per-channel statistics).
+    void parameter_sized(Func f) const { f.compute_root(); }
+
+    // A weight-gradient reduction: parallel over its last (output) dimension;
+    // a dense layer's (in x out) gradient is also vectorized over its inputs.
+    void weight_gradient(Func f, int first_extent) const {
+        f.compute_root();
+        const auto args = f.args();
+        f.update().parallel(args.back());
+        if (args.size() == 2 && first_extent >= vec_) {
+            f.vectorize(args.front(), vec_);
+            f.update().vectorize(args.front(), vec_);
+        }
+    }
+
+    int vector_size() const { return vec_; }
+
+private:
+    // Update stages accumulate, so a vector tail may neither be recomputed
+    // (ShiftInwards) nor read past the input's edge (RoundUp).
+    static constexpr Halide::TailStrategy guard = Halide::TailStrategy::GuardWithIf;
+
+    const dims& v_;
+    int vec_ = 8;
+    int accumulators_ = 12;
+};
+
+inline bool is_heavy(dsl::layer_kind k) {
+    using dsl::layer_kind;
+    return k == layer_kind::conv || k == layer_kind::fixed_conv || k == layer_kind::dense ||
+           k == layer_kind::maxpool || k == layer_kind::avgpool || k == layer_kind::global_avgpool;
+}
+inline bool is_elementwise(dsl::layer_kind k) {
+    using dsl::layer_kind;
+    return k == layer_kind::activation || k == layer_kind::batchnorm || k == layer_kind::dropout;
+}
+
+// Schedules every Func of a lowered network. `output` is the Func the
+// pipeline returns for the network's last layer.
+template <class Net>
+void schedule_network(network_lowering<Net>& lowering, const Halide::Target& target) {
+    auto& layers = lowering.layers();
+    const bool training = lowering.pipeline_mode() == mode::training;
+    schedule_context ctx(target, lowering.vars());
+    const std::size_t depth = layers.size();
+
+    // Forward. `stored[i]`: layer i's output is already scheduled as a stored Func.
+    std::vector<bool> stored(depth, false);
+    for (std::size_t i = 0; i < depth; ++i) {
+        lowered_layer& l = layers[i];
+        const auto kind = l.info.kind;
+        if (l.weights.defined() && kind != dsl::layer_kind::batchnorm) ctx.parameter_sized(l.weights);
+        if (is_heavy(kind)) {
+            if (l.argmax.defined()) {  // training maxpool: acc reads the stored argmax
+                ctx.elementwise(l.argmax, l.info.out);
+                continue;
+            }
+            // The elementwise layers after it that it fuses with. Training keeps
+            // every elementwise output for backward, so it fuses with the first
+            // only, and never with batchnorm, whose statistics need it stored.
+            std::size_t end = i;
+            while (end + 1 < depth && is_elementwise(layers[end + 1].info.kind) &&
+                   !(training && (end > i || layers[end + 1].info.kind == dsl::layer_kind::batchnorm)))
+                ++end;
+            if (end == i) {
+                if (l.acc.has_update_definition())
+                    ctx.reduction(l.acc, l.info.out);
+                else
+                    ctx.elementwise(l.acc, l.info.out);
+            } else {
+                layers[end].out.compute_root();
+                if (l.acc.has_update_definition()) {
+                    ctx.fused_into(l.acc, layers[end].out, l.info.out);
+                } else {
+                    ctx.vectorize_and_parallelize(layers[end].out, l.info.out);
+                    l.acc.compute_at(layers[end].out, Var("yn"));
+                }
+                stored[end] = true;
+            }
+            stored[i] = true;
+        } else if (is_elementwise(kind)) {
+            if (kind == dsl::layer_kind::batchnorm) {
+                for (Func& r : l.reductions) r.compute_root();
+                ctx.parameter_sized(l.mean);
+                ctx.parameter_sized(l.inv_std);
+            }
+            if (stored[i]) continue;
+            // Inference inlines an elementwise run into the Func that ends it.
+            const bool run_continues = i + 1 < depth && is_elementwise(layers[i + 1].info.kind);
+            if (training || !run_continues) {
+                ctx.elementwise(l.out, l.info.out);
+                stored[i] = true;
+            }
+        }
+    }
+
+    if (!training) return;
+
+    // Backward.
+    for (std::size_t i = 0; i < depth; ++i) {
+        lowered_layer& l = layers[i];
+        if (l.d_acc.defined()) ctx.elementwise(l.d_acc, l.info.out);
+        for (const tensor_gradient& g : l.gradients)
+            if (g.grad.has_update_definition()) ctx.weight_gradient(g.grad, l.info.in.c);
+        if (l.d_in.defined() && l.d_in.has_update_definition()) ctx.reduction(l.d_in, l.info.in);
+        if (l.info.kind == dsl::layer_kind::batchnorm && l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
+    }
+}
+
+}  // namespace typenet::gen

@@ -1,0 +1,217 @@
+// The generated pipelines against the double-precision reference: forward
+// in both modes, the loss, batchnorm's running statistics, and every
+// gradient against central finite differences of the reference's loss.
+// Each check runs on every CPU target this machine supports.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "headless_kernels.hpp"
+#include "mixed_kernels.hpp"
+#include "pooled_kernels.hpp"
+#include "reference.hpp"
+#include "smooth_kernels.hpp"
+
+namespace {
+
+template <class Kernels>
+struct fixture {
+    using net_t = typename Kernels::network_type;
+    std::size_t batch;
+    std::vector<float> input, params, state;
+    std::vector<int> labels;
+
+    explicit fixture(std::size_t n, unsigned seed = 7) : batch(n) {
+        std::mt19937 rng(seed);
+        std::normal_distribution<float> normal(0.f, 1.f);
+        input.resize(n * Kernels::input_shape.size());
+        for (float& v : input) v = normal(rng);
+        params.resize(Kernels::parameter_count);
+        for (float& v : params) v = 0.5f * normal(rng);
+        state.resize(Kernels::state_count);
+        // Running statistics: means near 0, variances around 0.5 to 0.9.
+        for (const auto& e : typenet::dsl::buffer_layout(Kernels::network))
+            for (std::size_t i = 0; i < e.count; ++i)
+                state[e.offset + i] = e.name.view().ends_with("running_var") ? 0.5f + 0.1f * float(i % 5)
+                                                                             : 0.1f * normal(rng);
+        if constexpr (Kernels::has_loss_head)
+            for (std::size_t i = 0; i < n; ++i) labels.push_back(int(rng() % Kernels::classes));
+    }
+
+    reference::tensor input_tensor() const {
+        reference::tensor t(Kernels::input_shape, int(batch));
+        t.v.assign(input.begin(), input.end());
+        return t;
+    }
+    reference::evaluator<net_t> evaluator(const std::vector<double>& p) const {
+        return {p, std::vector<double>(state.begin(), state.end())};
+    }
+    std::vector<double> params_d() const { return {params.begin(), params.end()}; }
+};
+
+// Runs `check` once per CPU target this machine supports, with the pipelines
+// limited to that target, and confirms the target was used.
+template <class Check>
+void on_every_target(Check check) {
+    const auto targets = typenet::supported_cpu_targets();
+    REQUIRE(!targets.empty());
+    for (typenet::cpu_target t : targets) {
+        DYNAMIC_SECTION("target " << typenet::to_string(t)) {
+            typenet::limit_cpu_target(t);
+            check();
+            CHECK(typenet::active_cpu_target() == t);
+        }
+    }
+    typenet::limit_cpu_target(std::nullopt);
+}
+
+template <class Kernels>
+void check_forward(std::size_t batch) {
+    fixture<Kernels> f(batch);
+    const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, false);
+    on_every_target([&] {
+        std::vector<float> out(batch * Kernels::output_shape.size());
+        Kernels::forward(f.input, batch, f.params, f.state, out);
+        const auto& scores = expected.outputs.back();
+        for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(scores.v[i]).margin(1e-4).epsilon(1e-4));
+        if constexpr (Kernels::has_loss_head) {
+            const auto [loss, correct] = Kernels::evaluate(f.input, f.labels, batch, f.params, f.state);
+            CHECK(loss == Approx(expected.loss).epsilon(1e-4));
+            CHECK(correct == expected.correct);
+        }
+    });
+}
+
+// Central differences of the reference's training-mode loss, in double.
+template <class Kernels>
+std::vector<double> numeric_gradient(const fixture<Kernels>& f, uint32_t seed) {
+    std::vector<double> p = f.params_d(), grad(p.size());
+    const auto in = f.input_tensor();
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const double h = 1e-5, keep = p[i];
+        p[i] = keep + h;
+        const double up = f.evaluator(p).run(in, f.labels, true, seed).loss;
+        p[i] = keep - h;
+        const double down = f.evaluator(p).run(in, f.labels, true, seed).loss;
+        p[i] = keep;
+        grad[i] = (up - down) / (2 * h);
+    }
+    return grad;
+}
+
+template <class Kernels>
+void check_training(std::size_t batch) {
+    fixture<Kernels> f(batch);
+    const uint32_t seed = 1234;
+    const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, true, seed);
+    const auto numeric = numeric_gradient(f, seed);
+    on_every_target([&] {
+        std::vector<float> state = f.state, grads(Kernels::parameter_count);
+        const auto [loss, correct] = Kernels::train_step(f.input, f.labels, batch, f.params, state, grads, seed);
+        CHECK(loss == Approx(expected.loss).epsilon(1e-4));
+        CHECK(correct == expected.correct);
+        for (std::size_t i = 0; i < state.size(); ++i)
+            CHECK(state[i] == Approx(expected.new_state[i]).margin(1e-5).epsilon(1e-4));
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            INFO("parameter " << i);
+            REQUIRE(grads[i] == Approx(numeric[i]).margin(2e-4).epsilon(2e-3));
+        }
+    });
+}
+
+}  // namespace
+
+TEST_CASE("mixed: forward matches the reference on every target", "[generated]") { check_forward<mixed_kernels>(5); }
+TEST_CASE("smooth: forward matches the reference on every target", "[generated]") { check_forward<smooth_kernels>(4); }
+TEST_CASE("pooled: forward matches the reference on every target", "[generated]") { check_forward<pooled_kernels>(3); }
+TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
+    check_forward<headless_kernels>(2);
+}
+
+TEST_CASE("mixed: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<mixed_kernels>(4);
+}
+TEST_CASE("smooth: loss and gradients match the reference", "[generated][gradients]") {
+    check_training<smooth_kernels>(3);
+}
+TEST_CASE("pooled: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<pooled_kernels>(4);
+}
+
+TEST_CASE("headless: backward of an outside loss matches finite differences", "[generated][gradients]") {
+    using K = headless_kernels;
+    fixture<K> f(2);
+    // Outside loss: sum(output * g) for a fixed g, whose gradient w.r.t. the output is g.
+    std::vector<float> g(f.batch * K::output_shape.size());
+    for (std::size_t i = 0; i < g.size(); ++i) g[i] = float(int(i % 7) - 3) / 3.f;
+    const auto outside_loss = [&](const std::vector<double>& p) {
+        const auto out = f.evaluator(p).run(f.input_tensor(), {}, true).outputs.back();
+        double sum = 0;
+        for (std::size_t i = 0; i < g.size(); ++i) sum += out.v[i] * g[i];
+        return sum;
+    };
+    std::vector<double> p = f.params_d();
+    on_every_target([&] {
+        std::vector<float> grads(K::parameter_count), state = f.state;
+        K::backward(f.input, g, f.batch, f.params, state, grads, 0);
+        for (std::size_t i = 0; i < grads.size(); ++i) {
+            const double keep = p[i];
+            p[i] = keep + 1e-5;
+            const double up = outside_loss(p);
+            p[i] = keep - 1e-5;
+            const double down = outside_loss(p);
+            p[i] = keep;
+            INFO("parameter " << i);
+            REQUIRE(grads[i] == Approx((up - down) / 2e-5).margin(2e-4).epsilon(2e-3));
+        }
+    });
+}
+
+TEST_CASE("dropout keeps about 1 - p of its inputs and follows the seed", "[generated]") {
+    using K = mixed_kernels;
+    fixture<K> f(64);
+    std::vector<float> grads_a(K::parameter_count), grads_b(K::parameter_count), state = f.state;
+    const auto a = K::train_step(f.input, f.labels, f.batch, f.params, state, grads_a, 1);
+    state = f.state;
+    const auto b = K::train_step(f.input, f.labels, f.batch, f.params, state, grads_b, 1);
+    CHECK(a.loss == b.loss);  // the same seed gives the same step, bit for bit
+    CHECK(grads_a == grads_b);
+    state = f.state;
+    const auto c = K::train_step(f.input, f.labels, f.batch, f.params, state, grads_b, 2);
+    CHECK(c.loss != a.loss);  // another seed, another mask
+    // The mask's keep rate over many elements, from the documented hash.
+    int kept = 0, total = 0;
+    for (uint32_t seed = 0; seed < 4; ++seed)
+        for (int i = 0; i < 10000; ++i, ++total) kept += reference::dropout_keeps(0.25, 6, seed, i % 7, i / 7, 1, 0);
+    CHECK(double(kept) / total == Approx(0.75).margin(0.01));
+}
+
+TEST_CASE("a batch of 1 and a batch of 64 both train", "[generated]") {
+    check_training<mixed_kernels>(1);
+    using K = mixed_kernels;
+    fixture<K> f(64);
+    std::vector<float> grads(K::parameter_count), state = f.state;
+    const auto [loss, correct] = K::train_step(f.input, f.labels, 64, f.params, state, grads, 9);
+    CHECK(std::isfinite(loss));
+    CHECK(correct >= 0);
+    CHECK(correct <= 64);
+}
+
+TEST_CASE("wrong batch sizes and buffer shapes are refused with a clear error", "[generated]") {
+    using K = mixed_kernels;
+    fixture<K> f(2);
+    std::vector<float> grads(K::parameter_count), out(2 * K::output_shape.size());
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(K::train_step({}, {}, 0, f.params, f.state, grads, 0), Contains("batch size must be at least 1"));
+    CHECK_THROWS_WITH(K::forward(f.input, 3, f.params, f.state, out),
+                      Contains("got 288 values for the input, but a batch of 3 x 2x9x8 needs 432"));
+    std::vector<float> short_params(f.params.begin(), f.params.end() - 1);
+    CHECK_THROWS_WITH(K::forward(f.input, 2, short_params, f.state, out), Contains("values for the parameters"));
+    CHECK_THROWS_WITH(K::train_step(f.input, std::vector<int32_t>{1}, 2, f.params, f.state, grads, 0), Contains("values for the labels"));
+    CHECK_THROWS_WITH(K::train_step(f.input, std::vector<int32_t>{1, 7}, 2, f.params, f.state, grads, 0),
+                      Contains("label 7 at position 1 is outside [0, 5)"));
+    std::vector<float> short_grads(3);
+    CHECK_THROWS_WITH(K::train_step(f.input, f.labels, 2, f.params, f.state, short_grads, 0), Contains("values for the gradients"));
+}

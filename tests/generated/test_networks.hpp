@@ -1,0 +1,32 @@
+// Small networks that together use every layer and option, for testing the
+// generated pipelines against the reference (small, so finite differences
+// over every parameter stay quick).
+#pragma once
+
+#include <typenet/dsl.hpp>
+
+namespace test_networks {
+using namespace typenet::dsl;
+
+// conv with padding, batchnorm, relu, maxpool, strided conv without bias,
+// leaky relu, dropout, flatten, dense, loss.
+inline constexpr auto mixed =
+    input<2, 9, 8> | conv<4, 3, pad<1>> | batchnorm | relu | maxpool<2> | conv<6, 3, stride<2>, pad<1>, no_bias> |
+    leaky_relu | dropout<0.25> | flatten | dense<5> | softmax_xent<5>;
+
+// dilation, tanh, average pooling, an even kernel, sigmoid, global average
+// pooling, dense without bias, elu.
+inline constexpr auto smooth =
+    input<3, 10, 10> | conv<4, 3, dilation<2>> | typenet::dsl::tanh | avgpool<2> | conv<5, 2> | sigmoid |
+    global_avgpool | flatten | dense<4, no_bias> | elu | dense<3> | softmax_xent<3>;
+
+// Fixed filters, overlapping padded max pooling, padded average pooling with
+// stride 1, batchnorm after flatten.
+inline constexpr auto pooled =
+    input<1, 12, 11> | fixed_conv<filters(sobel_x, sobel_y, laplacian), pad<1>> | conv<4, 3, stride<2>> | relu |
+    maxpool<3, 2, pad<1>> | avgpool<2, 1, pad<1>> | flatten | batchnorm | dense<4> | softmax_xent<4>;
+
+// No loss head: trained through the gradient of an outside loss.
+inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> | relu | conv<2, 1>;
+
+}  // namespace test_networks
