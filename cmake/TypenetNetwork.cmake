@@ -66,10 +66,11 @@ TYPENET_REGISTER_PIPELINES(typenet_network)
   set(libraries "")
   set(includes "")
   set(infer_variants "")
-  set(train_variants "")
+  set(train_forward_variants "")
+  set(train_backward_variants "")
   foreach(target IN LISTS ARG_TARGETS)
     _typenet_target_tag("${target}" tag)
-    foreach(pipeline infer train_step)
+    foreach(pipeline infer train_forward train_backward)
       set(lib ${NAME}_${pipeline}_${tag})
       if(runtime)
         add_halide_library(${lib} FROM ${NAME}.generator GENERATOR ${pipeline} TARGETS ${target}
@@ -82,8 +83,9 @@ TYPENET_REGISTER_PIPELINES(typenet_network)
       list(APPEND libraries ${lib})
       string(APPEND includes "#include \"${lib}.h\"\n")
     endforeach()
-    string(APPEND infer_variants "        {typenet::cpu_target::${tag}, &${NAME}_infer_${tag}},\n")
-    string(APPEND train_variants "        {typenet::cpu_target::${tag}, &${NAME}_train_step_${tag}},\n")
+    foreach(pipeline infer train_forward train_backward)
+      string(APPEND ${pipeline}_variants "        {typenet::cpu_target::${tag}, &${NAME}_${pipeline}_${tag}_argv},\n")
+    endforeach()
   endforeach()
 
   file(CONFIGURE OUTPUT "${out}/${NAME}_kernels.hpp" CONTENT [[
@@ -95,10 +97,12 @@ TYPENET_REGISTER_PIPELINES(typenet_network)
 #include "@header@"
 @includes@
 struct @NAME@_pipelines {
-    static constexpr typenet::pipeline_variant<typenet::infer_function> infer[] = {
+    static constexpr typenet::pipeline_variant infer[] = {
 @infer_variants@    };
-    static constexpr typenet::pipeline_variant<typenet::train_function> train_step[] = {
-@train_variants@    };
+    static constexpr typenet::pipeline_variant train_forward[] = {
+@train_forward_variants@    };
+    static constexpr typenet::pipeline_variant train_backward[] = {
+@train_backward_variants@    };
 };
 
 using @NAME@_kernels = typenet::network_kernels<std::remove_cvref_t<decltype(@ARG_VALUE@)>, @NAME@_pipelines>;

@@ -140,31 +140,43 @@ TEST_CASE("pooled: loss, running statistics and gradients match the reference", 
     check_training<pooled_kernels>(4);
 }
 
-TEST_CASE("headless: backward of an outside loss matches finite differences", "[generated][gradients]") {
+TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",
+          "[generated][gradients]") {
     using K = headless_kernels;
     fixture<K> f(2);
     // Outside loss: sum(output * g) for a fixed g, whose gradient w.r.t. the output is g.
     std::vector<float> g(f.batch * K::output_shape.size());
     for (std::size_t i = 0; i < g.size(); ++i) g[i] = float(int(i % 7) - 3) / 3.f;
-    const auto outside_loss = [&](const std::vector<double>& p) {
-        const auto out = f.evaluator(p).run(f.input_tensor(), {}, true).outputs.back();
+    const auto outside_loss = [&](const std::vector<double>& p, const reference::tensor& in) {
+        const auto out = f.evaluator(p).run(in, {}, true).outputs.back();
         double sum = 0;
         for (std::size_t i = 0; i < g.size(); ++i) sum += out.v[i] * g[i];
         return sum;
     };
     std::vector<double> p = f.params_d();
+    reference::tensor in = f.input_tensor();
     on_every_target([&] {
-        std::vector<float> grads(K::parameter_count), state = f.state;
-        K::backward(f.input, g, f.batch, f.params, state, grads, 0);
+        std::vector<float> grads(K::parameter_count), state = f.state, d_input(f.input.size());
+        K::backward(f.input, g, f.batch, f.params, state, grads, d_input, 0);
         for (std::size_t i = 0; i < grads.size(); ++i) {
             const double keep = p[i];
             p[i] = keep + 1e-5;
-            const double up = outside_loss(p);
+            const double up = outside_loss(p, in);
             p[i] = keep - 1e-5;
-            const double down = outside_loss(p);
+            const double down = outside_loss(p, in);
             p[i] = keep;
             INFO("parameter " << i);
             REQUIRE(grads[i] == Approx((up - down) / 2e-5).margin(2e-4).epsilon(2e-3));
+        }
+        for (std::size_t i = 0; i < d_input.size(); ++i) {
+            const double keep = in.v[i];
+            in.v[i] = keep + 1e-5;
+            const double up = outside_loss(p, in);
+            in.v[i] = keep - 1e-5;
+            const double down = outside_loss(p, in);
+            in.v[i] = keep;
+            INFO("input element " << i);
+            REQUIRE(d_input[i] == Approx((up - down) / 2e-5).margin(2e-4).epsilon(2e-3));
         }
     });
 }

@@ -26,3 +26,4 @@
 #include "dsl/summary.hpp"
 #include "dsl/text.hpp"
 #include "dsl/trace.hpp"
+#include "dsl/training_layout.hpp"

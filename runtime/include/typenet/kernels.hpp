@@ -1,9 +1,9 @@
 // The C++ face of a generated network library: typed, checked calls into
 // the Halide pipelines that typenet_add_network() generates.
 //
-//   using kernels = typenet::network_kernels<decltype(net), net_pipelines>;   // (generated)
-//   kernels::forward(images, batch, params, state, scores);
-//   auto [loss, correct] = kernels::train_step(images, labels, batch, params, state, grads, seed);
+//   #include "fashion_net_kernels.hpp"        // generated
+//   fashion_net_kernels::forward(images, batch, params, state, scores);
+//   auto [loss, correct] = fashion_net_kernels::train_step(images, labels, batch, params, state, grads, seed);
 //
 // Every buffer is a flat span: images NCHW, parameters and gradients in the
 // dsl's parameter_layout, batchnorm statistics in its buffer_layout. A size
@@ -24,19 +24,15 @@
 
 namespace typenet {
 
-using infer_function = int (*)(halide_buffer_t* input, halide_buffer_t* labels, halide_buffer_t* params,
-                               halide_buffer_t* state, halide_buffer_t* output, halide_buffer_t* loss,
-                               halide_buffer_t* correct);
-using train_function = int (*)(halide_buffer_t* input, halide_buffer_t* labels, halide_buffer_t* d_output,
-                               halide_buffer_t* params, halide_buffer_t* state, uint32_t seed,
-                               halide_buffer_t* loss, halide_buffer_t* correct, halide_buffer_t* gradients,
-                               halide_buffer_t* new_state);
+// A generated pipeline's `_argv` entry: inputs then outputs, in the order the
+// generator declares them, array elements in order; buffers as
+// halide_buffer_t*, scalars by address.
+using pipeline_function = int (*)(void** args);
 
 // One build of a pipeline for one CPU target.
-template <class Function>
 struct pipeline_variant {
     cpu_target target;
-    Function function;
+    pipeline_function function;
 };
 
 struct step_result {
@@ -58,10 +54,55 @@ inline std::string shape_words(std::size_t batch, dsl::tensor_shape s) {
     return "a batch of " + std::to_string(batch) + " x " + std::to_string(s.c) + "x" + std::to_string(s.h) + "x" +
            std::to_string(s.w);
 }
+
+// Halide buffers for one call, kept alive (and at fixed addresses) until it returns.
+class call_arguments {
+public:
+    explicit call_arguments(std::size_t capacity) { buffers_.reserve(capacity); }
+
+    template <class T>
+    void buffer(T* data, std::vector<int> extents) {
+        if (buffers_.size() == buffers_.capacity()) throw std::logic_error("typenet: call_arguments capacity");
+        using element = std::remove_const_t<T>;
+        buffers_.emplace_back(halide_type_of<element>(), const_cast<element*>(data), extents);
+        args_.push_back(buffers_.back().raw_buffer());
+    }
+    template <class T>
+    void scalar(T* value) {
+        args_.push_back(const_cast<std::remove_const_t<T>*>(value));
+    }
+    void call(const pipeline_variant* variants, std::size_t count, std::string_view name) {
+        std::vector<cpu_target> built;
+        for (std::size_t i = 0; i < count; ++i) built.push_back(variants[i].target);
+        const cpu_target chosen = choose_cpu_target(built);
+        before_pipeline_call();
+        for (std::size_t i = 0; i < count; ++i)
+            if (variants[i].target == chosen) {
+                if (int status = variants[i].function(args_.data())) pipeline_failed(name, status);
+                return;
+            }
+    }
+
+private:
+    std::vector<Halide::Runtime::Buffer<void>> buffers_;
+    std::vector<void*> args_;
+};
+
+inline std::vector<int> image_extents(dsl::tensor_shape s, std::size_t batch) {
+    return {s.w, s.h, s.c, static_cast<int>(batch)};
+}
+// A tensor of the parameter layout as Halide sees it: PyTorch's dimensions
+// innermost first, padded to four.
+inline std::vector<int> tensor_extents(const dsl::tensor_entry& e) {
+    std::vector<int> extents(4, 1);
+    for (int d = 0; d < e.rank; ++d) extents[d] = e.dims[e.rank - 1 - d];
+    return extents;
+}
 }  // namespace detail
 
-// Pipelines: a class with static arrays `infer` and `train_step` of
-// pipeline_variant, one per CPU target built (typenet_add_network writes it).
+// Pipelines: a class with static arrays `infer`, `train_forward` and
+// `train_backward` of pipeline_variant, one per CPU target built
+// (typenet_add_network writes it).
 template <class Net, class Pipelines>
 class network_kernels {
 public:
@@ -107,26 +148,33 @@ public:
         check_common(input, batch, params, state.size());
         check_labels(labels, batch);
         check_gradients(gradients);
-        float dummy = 0;
-        return run_train(input, labels, {&dummy, 1}, batch, params, state, gradients, seed, false);
+        float no_d_output = 0;
+        return run_train(input, labels, {&no_d_output, 1}, batch, params, state, gradients, {}, seed);
     }
 
-    // For a network without a loss head: gradients of an outside loss whose
-    // gradient with respect to the network's output is `d_output`.
+    // For a network without a loss head: the gradients of an outside loss
+    // whose gradient with respect to the network's output is `d_output`, for
+    // every parameter and for the input (`d_input`, shaped like `input`).
     static void backward(std::span<const float> input, std::span<const float> d_output, std::size_t batch,
                          std::span<const float> params, std::span<float> state, std::span<float> gradients,
-                         std::uint32_t seed)
+                         std::span<float> d_input, std::uint32_t seed)
         requires(!has_loss_head)
     {
         check_common(input, batch, params, state.size());
         detail::require_size("d_output", d_output.size(), batch * output_shape.size(),
                              detail::shape_words(batch, output_shape));
+        detail::require_size("d_input", d_input.size(), batch * input_shape.size(),
+                             detail::shape_words(batch, input_shape));
         check_gradients(gradients);
         std::vector<std::int32_t> no_labels(1, 0);
-        run_train(input, no_labels, d_output, batch, params, state, gradients, seed, true);
+        run_train(input, no_labels, d_output, batch, params, state, gradients, d_input, seed);
     }
 
 private:
+    static constexpr auto stored = dsl::training_activations(network);
+    static constexpr auto& param_tensors = dsl::parameter_layout(network);
+    static constexpr auto& state_tensors = dsl::buffer_layout(network);
+
     static void check_common(std::span<const float> input, std::size_t batch, std::span<const float> params,
                              std::size_t state_size) {
         detail::require_batch(batch);
@@ -146,73 +194,77 @@ private:
         detail::require_size("the gradients", gradients.size(), parameter_count, "this network");
     }
 
-    template <class Function, std::size_t N>
-    static Function pick(const pipeline_variant<Function> (&variants)[N]) {
-        cpu_target built[N];
-        for (std::size_t i = 0; i < N; ++i) built[i] = variants[i].target;
-        const cpu_target chosen = choose_cpu_target(built);
-        for (const auto& v : variants)
-            if (v.target == chosen) return v.function;
-        return variants[N - 1].function;
-    }
-
-    using const_buffer = Halide::Runtime::Buffer<const float>;
-    using buffer = Halide::Runtime::Buffer<float>;
-
-    static const_buffer images(std::span<const float> data, std::size_t batch, dsl::tensor_shape s) {
-        return const_buffer(data.data(), s.w, s.h, s.c, static_cast<int>(batch));
-    }
     // Pipelines take buffers of at least one element; an empty span becomes one zero.
-    static const_buffer flat(std::span<const float> data, float& fallback) {
-        if (data.empty()) return const_buffer(&fallback, 1);
-        return const_buffer(data.data(), static_cast<int>(data.size()));
-    }
-    static buffer flat(std::span<float> data, float& fallback) {
-        if (data.empty()) return buffer(&fallback, 1);
-        return buffer(data.data(), static_cast<int>(data.size()));
+    template <class T>
+    static T* or_placeholder(std::span<T> data, std::remove_const_t<T>& placeholder) {
+        return data.empty() ? &placeholder : data.data();
     }
 
     static step_result run_infer(std::span<const float> input, std::span<const std::int32_t> labels,
                                  std::size_t batch, std::span<const float> params, std::span<const float> state,
                                  float* output) {
         float no_params = 0, no_state = 0;
-        const_buffer in = images(input, batch, input_shape);
-        Halide::Runtime::Buffer<const std::int32_t> label_buffer(labels.data(), static_cast<int>(labels.size()));
-        const_buffer param_buffer = flat(params, no_params), state_buffer = flat(state, no_state);
-        buffer out(output, output_shape.w, output_shape.h, output_shape.c, static_cast<int>(batch));
         step_result result;
-        auto loss = buffer::make_scalar(&result.loss);
-        auto correct = Halide::Runtime::Buffer<std::int32_t>::make_scalar(&result.correct);
-        detail::before_pipeline_call();
-        const infer_function infer = pick(Pipelines::infer);
-        if (int status = infer(in, label_buffer, param_buffer, state_buffer, out, loss, correct))
-            detail::pipeline_failed("inference", status);
+        detail::call_arguments a(8);
+        a.buffer(input.data(), detail::image_extents(input_shape, batch));
+        a.buffer(labels.data(), {static_cast<int>(labels.size())});
+        a.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
+        a.buffer(or_placeholder(state, no_state), {std::max<int>(1, int(state.size()))});
+        a.buffer(output, detail::image_extents(output_shape, batch));
+        a.buffer(&result.loss, {});
+        a.buffer(&result.correct, {});
+        a.call(Pipelines::infer, std::size(Pipelines::infer), "inference");
         return result;
     }
 
     static step_result run_train(std::span<const float> input, std::span<const std::int32_t> labels,
                                  std::span<const float> d_output, std::size_t batch, std::span<const float> params,
-                                 std::span<float> state, std::span<float> gradients, std::uint32_t seed,
-                                 bool d_output_is_image) {
-        float no_params = 0, no_state = 0, no_gradients = 0;
-        const_buffer in = images(input, batch, input_shape);
-        Halide::Runtime::Buffer<const std::int32_t> label_buffer(labels.data(), static_cast<int>(labels.size()));
-        const_buffer d_out = d_output_is_image ? images(d_output, batch, output_shape)
-                                               : const_buffer(d_output.data(), 1, 1, 1, 1);
-        const_buffer param_buffer = flat(params, no_params);
+                                 std::span<float> state, std::span<float> gradients, std::span<float> d_input,
+                                 std::uint32_t seed) {
+        // The activations backward reads, one after another in one workspace.
+        std::size_t workspace_size = 1;
+        for (const auto& s : stored) workspace_size += batch * s.shape.size();
+        thread_local std::vector<float> workspace;
+        workspace.resize(workspace_size);
+        const auto add_activations = [&](detail::call_arguments& a) {
+            float* at = workspace.data();
+            for (const auto& s : stored) {
+                a.buffer(at, detail::image_extents(s.shape, batch));
+                at += batch * s.shape.size();
+            }
+            if (stored.empty()) a.buffer(at, {1, 1, 1, 1});
+        };
+        float no_params = 0, placeholder = 0;
         std::vector<float> old_state(state.begin(), state.end());
-        const_buffer state_in = flat(std::span<const float>(old_state), no_state);
-        float no_new_state = 0;
-        buffer state_out = flat(state, no_new_state);
-        buffer grads = flat(gradients, no_gradients);
         step_result result;
-        auto loss = buffer::make_scalar(&result.loss);
-        auto correct = Halide::Runtime::Buffer<std::int32_t>::make_scalar(&result.correct);
-        detail::before_pipeline_call();
-        const train_function train = pick(Pipelines::train_step);
-        if (int status =
-                train(in, label_buffer, d_out, param_buffer, state_in, seed, loss, correct, grads, state_out))
-            detail::pipeline_failed("training", status);
+
+        detail::call_arguments f(8 + state_tensors.size() + stored.size());
+        f.buffer(input.data(), detail::image_extents(input_shape, batch));
+        f.buffer(labels.data(), {static_cast<int>(labels.size())});
+        f.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
+        f.buffer(old_state.empty() ? &placeholder : old_state.data(), {std::max<int>(1, int(old_state.size()))});
+        f.scalar(&seed);
+        f.buffer(&result.loss, {});
+        f.buffer(&result.correct, {});
+        for (const auto& e : state_tensors) f.buffer(state.data() + e.offset, {int(e.count)});
+        if (state_tensors.empty()) f.buffer(&placeholder, {1});
+        add_activations(f);
+        f.call(Pipelines::train_forward, std::size(Pipelines::train_forward), "training forward");
+
+        detail::call_arguments b(8 + stored.size() + param_tensors.size());
+        b.buffer(input.data(), detail::image_extents(input_shape, batch));
+        b.buffer(labels.data(), {static_cast<int>(labels.size())});
+        b.buffer(d_output.data(), d_input.empty() ? std::vector<int>{1, 1, 1, 1} : detail::image_extents(output_shape, batch));
+        b.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
+        b.scalar(&seed);
+        add_activations(b);
+        // Gradient outputs come last layer first (see train_backward_pipeline).
+        for (auto e = param_tensors.rbegin(); e != param_tensors.rend(); ++e)
+            b.buffer(gradients.data() + e->offset, detail::tensor_extents(*e));
+        if (param_tensors.empty()) b.buffer(&placeholder, {1, 1, 1, 1});
+        b.buffer(d_input.empty() ? &placeholder : d_input.data(),
+                 d_input.empty() ? std::vector<int>{1, 1, 1, 1} : detail::image_extents(input_shape, batch));
+        b.call(Pipelines::train_backward, std::size(Pipelines::train_backward), "training backward");
         return result;
     }
 };

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -36,12 +37,15 @@ struct dims {
     Var x{"x"}, y{"y"}, c{"c"}, n{"n"};
 };
 
-// A gradient for one parameter tensor, readable by flat index in the
-// tensor's PyTorch layout.
+// The gradient of one parameter tensor: a Func of four dimensions, the
+// tensor's PyTorch dimensions innermost first (conv weight: kx, ky, ci, co;
+// dense weight: in, out; a bias: c), unused ones of extent 1. It becomes a
+// pipeline output written straight into its slice of the flat gradient buffer.
 struct tensor_gradient {
-    Func grad;                          // over the tensor's own dimensions
-    std::size_t offset = 0, count = 0;  // where it goes in the flat gradient buffer
-    std::function<Expr(Expr)> at;       // flat index -> element of grad
+    enum class form { conv_weight, dense_weight, per_channel };
+    Func grad;
+    form shape;
+    int extent0 = 1;  // extent of the first dimension
 };
 
 // A layer after lowering: its output and what backward and schedules need.
@@ -68,9 +72,21 @@ public:
     static constexpr Net net{};
     static constexpr std::size_t depth = Net::depth;
 
-    network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed)
+    // For the activations a training step stores (dsl::training_activations):
+    // define_into(i), the pipeline output that layer i's output is defined in
+    // (training forward); read_from(i), the stored activation that backward
+    // reads instead of recomputing it. Either returns nothing for layers not
+    // stored.
+    using stored_outputs = std::function<std::optional<Func>(int layer)>;
+    struct storage {
+        stored_outputs define_into, read_from;
+        // The pipeline output the gradient of parameter_layout's tensor i is defined in.
+        std::function<Func(std::size_t tensor)> gradient_into;
+    };
+
+    network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed, storage stored = {})
         : mode_(m), params_(std::move(params)), state_(std::move(state)), batch_(std::move(batch)),
-          seed_(std::move(seed)) {
+          seed_(std::move(seed)), stored_(std::move(stored)) {
         Func current = std::move(input);
         layers_.resize(depth);
         lower_all(current, std::make_index_sequence<depth>{});
@@ -120,51 +136,41 @@ public:
         return {loss, correct, d_scores};
     }
 
-    // Backward from the gradient of the loss w.r.t. output().
-    void backward(Func d_output) {
+    // Backward from the gradient of the loss w.r.t. output(). Returns the
+    // gradient w.r.t. the network's input if asked for, else an undefined Func.
+    Func backward(Func d_output, bool input_gradient) {
         Func d = std::move(d_output);
         for (std::size_t i = depth; i-- > 0;) {
             lowered_layer& l = layers_[i];
             if (l.info.kind == dsl::layer_kind::softmax_xent) continue;
             l.d_out = d;
-            backward_layer(l, /*need_d_in=*/i > 0);
+            backward_layer(l, /*need_d_in=*/i > 0 || input_gradient);
             d = l.d_in;
         }
+        return input_gradient ? d : Func();
     }
 
-    // All parameter gradients in one flat Func, in parameter_layout's order.
-    Func flat_gradients() const {
-        Var i("i");
-        Func flat("gradients");
-        flat(i) = 0.f;
-        for (const lowered_layer& l : layers_)
-            for (const tensor_gradient& g : l.gradients) {
-                RDom r(0, static_cast<int>(g.count), "r_" + l.name);
-                flat(static_cast<int>(g.offset) + r) = g.at(r);
-            }
-        return flat;
-    }
-
-    // Batchnorm's running statistics after this step, in buffer_layout's order.
-    Func flat_new_state() const {
-        Var i("i");
-        Func flat("new_state");
-        flat(i) = state_(i);
+    // Batchnorm's running statistics after this step, in buffer_layout's
+    // order (running_mean, running_var of each batchnorm layer). PyTorch:
+    // running = (1 - momentum) * running + momentum * batch statistic, with
+    // the unbiased variance.
+    std::vector<Func> new_state_outputs() const {
+        std::vector<Func> out;
         for (const lowered_layer& l : layers_) {
             if (l.info.kind != dsl::layer_kind::batchnorm) continue;
             const auto [mean_at, var_at] = batchnorm_state(l.info.index);
-            const double momentum = batchnorm_momentum_.at(l.info.index);
+            const float momentum = static_cast<float>(batchnorm_momentum_.at(l.info.index));
             const auto& s = l.info.in;
             const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
-            RDom r(0, s.c, "r_state_" + l.name);
-            // PyTorch: running = (1 - momentum) * running + momentum * batch statistic,
-            // with the unbiased variance.
-            const Expr var = 1.f / (l.inv_std(r) * l.inv_std(r)) - batchnorm_eps_.at(l.info.index);
-            flat(mean_at + r) = float(1 - momentum) * state_(mean_at + r) + float(momentum) * l.mean(r);
-            flat(var_at + r) = float(1 - momentum) * state_(var_at + r) +
-                               float(momentum) * var * m / Halide::max(m - 1.f, 1.f);
+            const Var c("c");
+            Func mean(l.name + "_new_mean"), var(l.name + "_new_var");
+            mean(c) = (1 - momentum) * state_(mean_at + c) + momentum * l.mean(c);
+            const Expr batch_var = 1.f / (l.inv_std(c) * l.inv_std(c)) - batchnorm_eps_.at(l.info.index);
+            var(c) = (1 - momentum) * state_(var_at + c) + momentum * batch_var * m / Halide::max(m - 1.f, 1.f);
+            out.push_back(mean);
+            out.push_back(var);
         }
-        return flat;
+        return out;
     }
 
 private:
@@ -216,6 +222,9 @@ private:
         } else {
             l.out = l.in;  // the loss head: softmax_xent() computes the loss
         }
+        if (stored_.read_from) {
+            if (auto kept = stored_.read_from(static_cast<int>(Index))) l.out = *kept;
+        }
         current = l.out;
     }
 
@@ -224,6 +233,24 @@ private:
                                          "gap",     "activation", "batchnorm", "dropout",
                                          "flatten", "dense",      "xent"};
         return names[static_cast<int>(k)];
+    }
+
+    // The Func a layer's output is defined in: a pipeline output if the
+    // training forward stores it, else a new Func.
+    Func output_func(const lowered_layer& l) const {
+        if (stored_.define_into)
+            if (auto output = stored_.define_into(l.info.index)) return *output;
+        return Func(l.name);
+    }
+
+    // The Func the gradient of a layer's parameter tensor is defined in.
+    Func gradient_func(const lowered_layer& l, std::string_view attribute) const {
+        const std::string name = std::to_string(l.info.index) + "." + std::string(attribute);
+        const auto& layout = dsl::parameter_layout(net);
+        if (stored_.gradient_into)
+            for (std::size_t i = 0; i < layout.size(); ++i)
+                if (layout[i].name.view() == name) return stored_.gradient_into(i);
+        return Func(l.name + "_d" + std::string(attribute));
     }
 
     // --- convolution -------------------------------------------------------
@@ -271,7 +298,7 @@ private:
         l.padded = win.pad > 0 ? zero_outside(l.in, l.info.in) : l.in;
         l.r = RDom(0, win.kw, 0, win.kh, 0, l.info.in.c, "r_" + l.name);
         const RDom& r = l.r;
-        l.acc = Func(l.name);
+        l.acc = output_func(l);
         l.acc(x, y, c, n) = bias.defined() ? bias(c) : Expr(0.f);
         l.acc(x, y, c, n) += weights(r.x, r.y, r.z, c) *
                              l.padded(x * win.stride + r.x * win.dilation - win.pad,
@@ -284,29 +311,19 @@ private:
         const dsl::window& win = *l.info.slides;
         const auto& in = l.info.in;
         const auto& out = l.info.out;
-        const int k = win.kh, s = win.stride, d = win.dilation, p = win.pad;
+        const int s = win.stride, d = win.dilation, p = win.pad;
         l.d_acc = Func(l.name + "_d");
         l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
         if (l.info.kind == dsl::layer_kind::conv) {
-            Var kx("kx"), ky("ky"), ci("ci"), co("co"), i("i");
+            Var kx("kx"), ky("ky"), ci("ci"), co("co");
             RDom r(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
-            Func dw(l.name + "_dw");
+            Func dw = gradient_func(l, "weight");
             dw(kx, ky, ci, co) = 0.f;
             dw(kx, ky, ci, co) += l.d_acc(r.x, r.y, co, r.z) * l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
-            l.reductions.push_back(dw);
-            const int cin = in.c;
-            l.gradients.push_back({dw, std::size_t(param_offset(l.info.index, "weight")),
-                                   std::size_t(out.c) * cin * k * k, [dw, k, cin](Expr f) {
-                                       return dw(f % k, (f / k) % k, (f / (k * k)) % cin, f / (k * k * cin));
-                                   }});
-            if (l.bias.defined()) {
-                Func db(l.name + "_db");
-                db(co) = 0.f;
-                db(co) += l.d_acc(r.x, r.y, co, r.z);
-                l.reductions.push_back(db);
+            l.gradients.push_back({dw, tensor_gradient::form::conv_weight, win.kw});
+            if (l.bias.defined())
                 l.gradients.push_back(
-                    {db, std::size_t(param_offset(l.info.index, "bias")), std::size_t(out.c), [db](Expr f) { return db(f); }});
-            }
+                    {channel_sum(gradient_func(l, "bias"), l.d_acc, out), tensor_gradient::form::per_channel, out.c});
         }
         if (!need_d_in) return;
         // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
@@ -326,6 +343,16 @@ private:
         l.reductions.push_back(d_in);
     }
 
+    // Defines `sum` as the sum over x, y and the batch of f(x, y, c, n), per
+    // channel: a four-dimensional gradient Func (c, 1, 1, 1).
+    Func channel_sum(Func sum, const Func& f, const dsl::tensor_shape& s) const {
+        Var c("c"), u("u"), v("v"), w("w");
+        RDom r(0, s.w, 0, s.h, 0, batch_, "r_" + sum.name());
+        sum(c, u, v, w) = 0.f;
+        sum(c, u, v, w) += f(r.x, r.y, c, r.z);
+        return sum;
+    }
+
     // --- dense -------------------------------------------------------------
 
     void dense_forward(lowered_layer& l, bool has_bias) {
@@ -341,7 +368,7 @@ private:
             l.bias(o) = params_(b_off + o);
         }
         l.r = RDom(0, in_features, "r_" + l.name);
-        l.acc = Func(l.name);
+        l.acc = output_func(l);
         l.acc(x, y, c, n) = has_bias ? l.bias(c) : Expr(0.f);
         l.acc(x, y, c, n) += l.weights(l.r, c) * l.in(x, y, l.r, n);
         l.out = l.acc;
@@ -349,26 +376,18 @@ private:
 
     void dense_backward(lowered_layer& l, bool need_d_in) {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        const int in_features = l.info.in.c, out_features = l.info.out.c;
+        const int out_features = l.info.out.c;
         l.d_acc = Func(l.name + "_d");
         l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
-        Var i("i"), o("o");
+        Var i("i"), o("o"), u("u"), w("w");
         RDom rn(0, batch_, "r_dw_" + l.name);
-        Func dw(l.name + "_dw");
-        dw(i, o) = 0.f;
-        dw(i, o) += l.d_acc(0, 0, o, rn) * l.in(0, 0, i, rn);
-        l.reductions.push_back(dw);
-        l.gradients.push_back({dw, std::size_t(param_offset(l.info.index, "weight")),
-                               std::size_t(in_features) * out_features,
-                               [dw, in_features](Expr f) { return dw(f % in_features, f / in_features); }});
-        if (l.bias.defined()) {
-            Func db(l.name + "_db");
-            db(o) = 0.f;
-            db(o) += l.d_acc(0, 0, o, rn);
-            l.reductions.push_back(db);
-            l.gradients.push_back({db, std::size_t(param_offset(l.info.index, "bias")), std::size_t(out_features),
-                                   [db](Expr f) { return db(f); }});
-        }
+        Func dw = gradient_func(l, "weight");
+        dw(i, o, u, w) = 0.f;
+        dw(i, o, u, w) += l.d_acc(0, 0, o, rn) * l.in(0, 0, i, rn);
+        l.gradients.push_back({dw, tensor_gradient::form::dense_weight, l.info.in.c});
+        if (l.bias.defined())
+            l.gradients.push_back({channel_sum(gradient_func(l, "bias"), l.d_acc, l.info.out),
+                                   tensor_gradient::form::per_channel, out_features});
         if (!need_d_in) return;
         RDom ro(0, out_features, "r_dx_" + l.name);
         Func d_in(l.name + "_dx");
@@ -389,7 +408,7 @@ private:
                                : l.in;
         l.r = RDom(0, win.kw, 0, win.kh, "r_" + l.name);
         const Expr ix = x * win.stride + l.r.x - win.pad, iy = y * win.stride + l.r.y - win.pad;
-        l.acc = Func(l.name);
+        l.acc = output_func(l);
         if (is_max && mode_ == mode::training) {
             // The first maximum in row-major order, as PyTorch picks it.
             l.argmax = Func(l.name + "_argmax");
@@ -458,7 +477,7 @@ private:
             case dsl::activation::sigmoid: e = 1.f / (1.f + Halide::exp(-v)); break;
             case dsl::activation::elu: e = Halide::select(v > 0.f, v, a * (Halide::exp(v) - 1.f)); break;
         }
-        l.out = Func(l.name);
+        l.out = output_func(l);
         l.out(x, y, c, n) = e;
         activation_[l.info.index] = {f, a};
     }
@@ -509,33 +528,27 @@ private:
             l.mean(c) = state_(mean_at + c);
             l.inv_std(c) = 1.f / Halide::sqrt(state_(var_at + c) + eps);
         }
-        l.out = Func(l.name);
+        l.out = output_func(l);
         l.out(x, y, c, n) = (l.in(x, y, c, n) - l.mean(c)) * (l.inv_std(c) * l.weights(c)) + l.bias(c);
     }
 
     void batchnorm_backward(lowered_layer& l, bool need_d_in) {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         const auto& s = l.info.in;
-        const RDom r(0, s.w, 0, s.h, 0, batch_, "r_d_" + l.name);
         const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
         Func xhat(l.name + "_xhat");
         xhat(x, y, c, n) = (l.in(x, y, c, n) - l.mean(c)) * l.inv_std(c);
-        Func d_gamma(l.name + "_dgamma"), d_beta(l.name + "_dbeta");
-        d_gamma(c) = 0.f;
-        d_gamma(c) += l.d_out(r.x, r.y, c, r.z) * xhat(r.x, r.y, c, r.z);
-        d_beta(c) = 0.f;
-        d_beta(c) += l.d_out(r.x, r.y, c, r.z);
-        l.reductions.insert(l.reductions.end(), {d_gamma, d_beta});
-        const int idx = l.info.index;
-        l.gradients.push_back({d_gamma, std::size_t(param_offset(idx, "weight")), std::size_t(s.c),
-                               [d_gamma](Expr f) { return d_gamma(f); }});
-        l.gradients.push_back({d_beta, std::size_t(param_offset(idx, "bias")), std::size_t(s.c),
-                               [d_beta](Expr f) { return d_beta(f); }});
+        Func dy_xhat(l.name + "_dy_xhat");
+        dy_xhat(x, y, c, n) = l.d_out(x, y, c, n) * xhat(x, y, c, n);
+        Func d_gamma = channel_sum(gradient_func(l, "weight"), dy_xhat, s);
+        Func d_beta = channel_sum(gradient_func(l, "bias"), l.d_out, s);
+        l.gradients.push_back({d_gamma, tensor_gradient::form::per_channel, s.c});
+        l.gradients.push_back({d_beta, tensor_gradient::form::per_channel, s.c});
         if (!need_d_in) return;
         // dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat))
         l.d_in = Func(l.name + "_dx");
         l.d_in(x, y, c, n) = l.weights(c) * l.inv_std(c) *
-                             (l.d_out(x, y, c, n) - d_beta(c) / m - xhat(x, y, c, n) * d_gamma(c) / m);
+                             (l.d_out(x, y, c, n) - d_beta(c, 0, 0, 0) / m - xhat(x, y, c, n) * d_gamma(c, 0, 0, 0) / m);
     }
 
     Expr dropout_keep(const lowered_layer& l, double p) const {
@@ -547,7 +560,7 @@ private:
 
     void dropout_forward(lowered_layer& l, double p) {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        l.out = Func(l.name);
+        l.out = output_func(l);
         if (mode_ == mode::training && p > 0) {
             dropout_p_[l.info.index] = p;
             l.out(x, y, c, n) = Halide::select(dropout_keep(l, p), l.in(x, y, c, n) * float(1 / (1 - p)), 0.f);
@@ -589,6 +602,7 @@ private:
     dims v_;
     Func params_, state_;
     Expr batch_, seed_;
+    storage stored_;
     std::vector<lowered_layer> layers_;
     std::map<int, float> batchnorm_eps_;
     std::map<int, double> batchnorm_momentum_;

@@ -73,15 +73,14 @@ public:
     // A small Func over parameters (weights, per-channel statistics).
     void parameter_sized(Func f) const { f.compute_root(); }
 
-    // A weight-gradient reduction: parallel over its last (output) dimension;
-    // a dense layer's (in x out) gradient is also vectorized over its inputs.
-    void weight_gradient(Func f, int first_extent) const {
-        f.compute_root();
+    // A gradient output (four dimensions, see tensor_gradient): parallel over
+    // `parallel_dim`, vectorized over its first dimension when that is wide.
+    void gradient(Func f, int parallel_dim, int first_extent) const {
         const auto args = f.args();
-        f.update().parallel(args.back());
-        if (args.size() == 2 && first_extent >= vec_) {
-            f.vectorize(args.front(), vec_);
-            f.update().vectorize(args.front(), vec_);
+        if (parallel_dim > 0) f.update().parallel(args[parallel_dim]);
+        if (first_extent >= vec_) {
+            f.vectorize(args[0], vec_);
+            f.update().vectorize(args[0], vec_, guard);
         }
     }
 
@@ -107,16 +106,16 @@ inline bool is_elementwise(dsl::layer_kind k) {
     return k == layer_kind::activation || k == layer_kind::batchnorm || k == layer_kind::dropout;
 }
 
-// Schedules every Func of a lowered network. `output` is the Func the
-// pipeline returns for the network's last layer.
+// Schedules the forward pass of a lowered network (inference, or the
+// forward half of a training step).
 template <class Net>
-void schedule_network(network_lowering<Net>& lowering, const Halide::Target& target) {
+void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& target) {
     auto& layers = lowering.layers();
     const bool training = lowering.pipeline_mode() == mode::training;
     schedule_context ctx(target, lowering.vars());
     const std::size_t depth = layers.size();
 
-    // Forward. `stored[i]`: layer i's output is already scheduled as a stored Func.
+    // `stored[i]`: layer i's output is already scheduled as a stored Func.
     std::vector<bool> stored(depth, false);
     for (std::size_t i = 0; i < depth; ++i) {
         lowered_layer& l = layers[i];
@@ -129,7 +128,8 @@ void schedule_network(network_lowering<Net>& lowering, const Halide::Target& tar
             }
             // The elementwise layers after it that it fuses with. Training keeps
             // every elementwise output for backward, so it fuses with the first
-            // only, and never with batchnorm, whose statistics need it stored.
+            // only, and never with batchnorm, whose statistics need it stored
+            // (the rule dsl::training_activations states).
             std::size_t end = i;
             while (end + 1 < depth && is_elementwise(layers[end + 1].info.kind) &&
                    !(training && (end > i || layers[end + 1].info.kind == dsl::layer_kind::batchnorm)))
@@ -165,17 +165,34 @@ void schedule_network(network_lowering<Net>& lowering, const Halide::Target& tar
             }
         }
     }
+}
 
-    if (!training) return;
-
-    // Backward.
-    for (std::size_t i = 0; i < depth; ++i) {
-        lowered_layer& l = layers[i];
+// Schedules the backward half of a training step. Activations come from
+// buffers; what backward recomputes from them (batchnorm statistics,
+// maxpool's argmax) is stored once.
+template <class Net>
+void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
+    schedule_context ctx(target, lowering.vars());
+    using dsl::layer_kind;
+    for (lowered_layer& l : lowering.layers()) {
+        const auto kind = l.info.kind;
+        if (kind == layer_kind::batchnorm) {
+            for (Func& r : l.reductions) r.compute_root();
+            ctx.parameter_sized(l.mean);
+            ctx.parameter_sized(l.inv_std);
+            if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
+        }
+        if (l.argmax.defined()) ctx.elementwise(l.argmax, l.info.out);
+        // Weights stay inline: stored, they would be computed up front and
+        // live to the end, which Halide 14's lowering pays for cubically.
         if (l.d_acc.defined()) ctx.elementwise(l.d_acc, l.info.out);
-        for (const tensor_gradient& g : l.gradients)
-            if (g.grad.has_update_definition()) ctx.weight_gradient(g.grad, l.info.in.c);
+        for (const tensor_gradient& g : l.gradients) {
+            using form = tensor_gradient::form;
+            // Parallel over output channels (conv) or outputs (dense); per-channel sums are small.
+            const int parallel_dim = g.shape == form::conv_weight ? 3 : g.shape == form::dense_weight ? 1 : 0;
+            ctx.gradient(g.grad, parallel_dim, g.extent0);
+        }
         if (l.d_in.defined() && l.d_in.has_update_definition()) ctx.reduction(l.d_in, l.info.in);
-        if (l.info.kind == dsl::layer_kind::batchnorm && l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
     }
 }
 

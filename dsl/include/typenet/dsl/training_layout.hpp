@@ -1,0 +1,53 @@
+// Which layer outputs a training step keeps between its forward and its
+// backward pass: the contract between the generated training pipelines and
+// the runtime that allocates these buffers. A pure function of the network.
+//
+// Kept: every layer's output except flatten's (a view of its input), the
+// loss head's (its input), and that of a conv, dense or pooling layer
+// directly followed by an activation or dropout (computed, fused, inside
+// that layer's output; backward never reads it).
+#pragma once
+
+#include <array>
+
+#include "analysis.hpp"
+
+namespace typenet::dsl {
+
+struct stored_activation {
+    int layer = 0;
+    tensor_shape shape{};
+};
+
+namespace detail {
+constexpr bool fuses_into_next(layer_kind k, layer_kind next) {
+    const bool heavy = k == layer_kind::conv || k == layer_kind::fixed_conv || k == layer_kind::dense ||
+                       k == layer_kind::maxpool || k == layer_kind::avgpool || k == layer_kind::global_avgpool;
+    return heavy && (next == layer_kind::activation || next == layer_kind::dropout);
+}
+
+template <class Net>
+constexpr bool is_stored(std::size_t i) {
+    const auto& l = analysis<Net>::result.layers;
+    if (l[i].kind == layer_kind::flatten || l[i].kind == layer_kind::softmax_xent) return false;
+    return !(i + 1 < Net::depth && fuses_into_next(l[i].kind, l[i + 1].kind));
+}
+
+template <class Net>
+inline constexpr std::size_t stored_count = [] {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < Net::depth; ++i) n += is_stored<Net>(i);
+    return n;
+}();
+}  // namespace detail
+
+template <network_type Net>
+constexpr auto training_activations(Net) {
+    std::array<stored_activation, detail::stored_count<Net>> out{};
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < Net::depth; ++i)
+        if (detail::is_stored<Net>(i)) out[k++] = {static_cast<int>(i), analysis<Net>::result.layers[i].out};
+    return out;
+}
+
+}  // namespace typenet::dsl
