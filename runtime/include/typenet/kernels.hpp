@@ -13,6 +13,7 @@
 
 #include <HalideBuffer.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -86,6 +87,26 @@ public:
 private:
     std::vector<Halide::Runtime::Buffer<void>> buffers_;
     std::vector<void*> args_;
+};
+
+// Scratch memory whose pieces all start on 64-byte boundaries. Generated code
+// may store whole vectors at a buffer's start, so pipelines are only handed
+// memory aligned like this (the caller's flat buffers are copied through it).
+class aligned_scratch {
+public:
+    static constexpr std::size_t alignment = 16;  // floats: 64 bytes
+
+    static std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
+
+    float* reserve(std::size_t floats) {
+        storage_.resize(floats + alignment);
+        const auto address = reinterpret_cast<std::uintptr_t>(storage_.data());
+        const std::size_t skip = (alignment * sizeof(float) - address % (alignment * sizeof(float))) % (alignment * sizeof(float));
+        return storage_.data() + skip / sizeof(float);
+    }
+
+private:
+    std::vector<float> storage_;
 };
 
 inline std::vector<int> image_extents(dsl::tensor_shape s, std::size_t batch) {
@@ -221,16 +242,24 @@ private:
                                  std::span<const float> d_output, std::size_t batch, std::span<const float> params,
                                  std::span<float> state, std::span<float> gradients, std::span<float> d_input,
                                  std::uint32_t seed) {
-        // The activations backward reads, one after another in one workspace.
-        std::size_t workspace_size = 1;
-        for (const auto& s : stored) workspace_size += batch * s.shape.size();
-        thread_local std::vector<float> workspace;
-        workspace.resize(workspace_size);
+        using detail::aligned_scratch;
+        // The activations backward reads, and the gradients before they are
+        // copied into `gradients`, each on an aligned boundary of one workspace.
+        std::size_t workspace_size = aligned_scratch::alignment;
+        for (const auto& s : stored) workspace_size += aligned_scratch::round_up(batch * s.shape.size());
+        std::vector<std::size_t> gradient_at;
+        std::size_t gradient_size = 0;
+        for (const auto& e : param_tensors) {
+            gradient_at.push_back(workspace_size + gradient_size);
+            gradient_size += aligned_scratch::round_up(e.count);
+        }
+        thread_local aligned_scratch scratch;
+        float* workspace = scratch.reserve(workspace_size + gradient_size);
         const auto add_activations = [&](detail::call_arguments& a) {
-            float* at = workspace.data();
+            float* at = workspace;
             for (const auto& s : stored) {
                 a.buffer(at, detail::image_extents(s.shape, batch));
-                at += batch * s.shape.size();
+                at += aligned_scratch::round_up(batch * s.shape.size());
             }
             if (stored.empty()) a.buffer(at, {1, 1, 1, 1});
         };
@@ -259,12 +288,14 @@ private:
         b.scalar(&seed);
         add_activations(b);
         // Gradient outputs come last layer first (see train_backward_pipeline).
-        for (auto e = param_tensors.rbegin(); e != param_tensors.rend(); ++e)
-            b.buffer(gradients.data() + e->offset, detail::tensor_extents(*e));
+        for (std::size_t t = param_tensors.size(); t-- > 0;)
+            b.buffer(workspace + gradient_at[t], detail::tensor_extents(param_tensors[t]));
         if (param_tensors.empty()) b.buffer(&placeholder, {1, 1, 1, 1});
         b.buffer(d_input.empty() ? &placeholder : d_input.data(),
                  d_input.empty() ? std::vector<int>{1, 1, 1, 1} : detail::image_extents(input_shape, batch));
         b.call(Pipelines::train_backward, std::size(Pipelines::train_backward), "training backward");
+        for (std::size_t t = 0; t < param_tensors.size(); ++t)
+            std::copy_n(workspace + gradient_at[t], param_tensors[t].count, gradients.data() + param_tensors[t].offset);
         return result;
     }
 };

@@ -62,6 +62,9 @@ struct lowered_layer {
     Func mean, inv_std;    // batchnorm, training: batch statistics per channel
     Func d_out, d_in;      // gradients of the loss w.r.t. out and in
     Func d_acc;            // conv, dense: gradient w.r.t. acc
+    Func d_in_acc;         // conv: the reduction behind d_in
+    RDom r_d_in;           // its reduction domain
+    RDom r_dw;             // conv: the weight gradient's reduction domain
     std::vector<Func> reductions;  // backward reductions (weight gradients, statistics sums)
     std::vector<tensor_gradient> gradients;
 };
@@ -298,12 +301,15 @@ private:
         l.padded = win.pad > 0 ? zero_outside(l.in, l.info.in) : l.in;
         l.r = RDom(0, win.kw, 0, win.kh, 0, l.info.in.c, "r_" + l.name);
         const RDom& r = l.r;
-        l.acc = output_func(l);
+        // The reduction apart from the stored output, so a schedule can keep
+        // it in registers per tile of the output.
+        l.acc = Func(l.name + "_acc");
         l.acc(x, y, c, n) = bias.defined() ? bias(c) : Expr(0.f);
         l.acc(x, y, c, n) += weights(r.x, r.y, r.z, c) *
                              l.padded(x * win.stride + r.x * win.dilation - win.pad,
                                       y * win.stride + r.y * win.dilation - win.pad, r.z, n);
-        l.out = l.acc;
+        l.out = output_func(l);
+        l.out(x, y, c, n) = l.acc(x, y, c, n);
     }
 
     void conv_backward(lowered_layer& l, bool need_d_in) {
@@ -316,7 +322,8 @@ private:
         l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
         if (l.info.kind == dsl::layer_kind::conv) {
             Var kx("kx"), ky("ky"), ci("ci"), co("co");
-            RDom r(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
+            l.r_dw = RDom(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
+            const RDom& r = l.r_dw;
             Func dw = gradient_func(l, "weight");
             dw(kx, ky, ci, co) = 0.f;
             dw(kx, ky, ci, co) += l.d_acc(r.x, r.y, co, r.z) * l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
@@ -335,12 +342,13 @@ private:
             d_spread(x, y, c, n) =
                 Halide::select(x % s == 0 && y % s == 0, d_bounded(x / s, y / s, c, n), 0.f);
         }
-        RDom r(0, win.kw, 0, win.kh, 0, out.c, "r_dx_" + l.name);
-        Func d_in(l.name + "_dx");
-        d_in(x, y, c, n) = 0.f;
-        d_in(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
-        l.d_in = d_in;
-        l.reductions.push_back(d_in);
+        l.r_d_in = RDom(0, win.kw, 0, win.kh, 0, out.c, "r_dx_" + l.name);
+        const RDom& r = l.r_d_in;
+        l.d_in_acc = Func(l.name + "_dx_acc");
+        l.d_in_acc(x, y, c, n) = 0.f;
+        l.d_in_acc(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
+        l.d_in = Func(l.name + "_dx");
+        l.d_in(x, y, c, n) = l.d_in_acc(x, y, c, n);
     }
 
     // Defines `sum` as the sum over x, y and the batch of f(x, y, c, n), per

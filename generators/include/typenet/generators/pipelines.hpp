@@ -206,7 +206,14 @@ public:
             d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
             constrain_like_output(d_input, input, k::input);
         }
-        if (dsl::parameter_layout(k::net).empty()) gradients[0](v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: nothing to train
+        constexpr auto& tensors = dsl::parameter_layout(k::net);
+        if (tensors.empty()) gradients[0](v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: nothing to train
+        for (std::size_t t = 0; t < tensors.size(); ++t) {
+            // PyTorch's dimensions innermost first, the rest of extent 1.
+            Halide::OutputImageParam out = gradients[k::gradient_outputs - 1 - t].output_buffer();
+            for (int d = 0; d < 4; ++d)
+                out.dim(d).set_bounds(0, d < tensors[t].rank ? tensors[t].dims[tensors[t].rank - 1 - d] : 1);
+        }
         input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
         params.dim(0).set_bounds(0, std::max(1, k::params));
         schedule_backward(*lowering_, this->get_target());

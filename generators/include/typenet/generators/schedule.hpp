@@ -70,6 +70,56 @@ public:
         }
     }
 
+    // A convolution's reduction `acc` computed in register tiles of its stored
+    // consumer (the conv's output, or the activation fused after it): a tile
+    // is whole vectors of output columns by a few output channels, and every
+    // input channel and kernel tap is accumulated into it while it stays in
+    // registers (the technique of Halide's apps/conv_layer, over NCHW rows).
+    void conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r) const {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        int lanes = vec_;
+        while (lanes > 4 && lanes > s.w) lanes /= 2;
+        const bool vector_x = s.w >= lanes;
+        const int vectors = vector_x && s.w >= 2 * lanes ? 2 : 1;
+        const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
+        const int tile_c = std::max(1, std::min(s.c, accumulators_ / (vector_x ? vectors : tile_x)));
+        Var xo("xo"), xi("xi"), co("co"), ci("ci"), yn("yn");
+        consumer.compute_root()
+            .split(x, xo, xi, tile_x, Halide::TailStrategy::ShiftInwards)
+            .split(c, co, ci, tile_c, Halide::TailStrategy::ShiftInwards)
+            .reorder(xi, ci, xo, co, y, n)
+            .fuse(y, n, yn)
+            .parallel(yn);
+        if (vector_x) consumer.vectorize(xi, lanes);
+        acc.compute_at(consumer, xo).reorder(x, c, y, n);
+        acc.update().reorder(x, c, r.x, r.y, r.z, y, n).unroll(c);
+        if (vector_x) {
+            acc.vectorize(x, lanes);
+            acc.update().vectorize(x, lanes);
+            if (vectors > 1) acc.update().unroll(x);
+        } else {
+            acc.update().unroll(x);
+        }
+    }
+
+    // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
+    // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n): the sum over x is split
+    // into vector lanes (rfactor) so that, for each (ci, co), all kernel taps
+    // accumulate as vectors in registers; parallel over output channels.
+    void conv_weight_gradient(Func dw, const RDom& r, const dsl::tensor_shape& out) const {
+        const auto args = dw.args();
+        const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
+        int lanes = vec_;
+        while (lanes > 4 && lanes > out.w) lanes /= 2;
+        dw.update().parallel(co);
+        if (out.w < lanes) return;
+        Halide::RVar rxo("rxo"), rxi("rxi");
+        Var lane("lane");
+        Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
+        partial.compute_at(dw, ci).vectorize(lane);
+        partial.update().reorder(lane, kx, ky, rxo, r.y, r.z).vectorize(lane).unroll(kx).unroll(ky);
+    }
+
     // A small Func over parameters (weights, per-channel statistics).
     void parameter_sized(Func f) const { f.compute_root(); }
 
@@ -134,21 +184,25 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             while (end + 1 < depth && is_elementwise(layers[end + 1].info.kind) &&
                    !(training && (end > i || layers[end + 1].info.kind == dsl::layer_kind::batchnorm)))
                 ++end;
-            if (end == i) {
+            Func consumer = end == i ? l.out : layers[end].out;
+            const bool conv = kind == dsl::layer_kind::conv || kind == dsl::layer_kind::fixed_conv;
+            if (conv) {
+                ctx.conv_tiles(l.acc, consumer, l.info.out, l.r);
+            } else if (consumer.name() == l.acc.name()) {
                 if (l.acc.has_update_definition())
                     ctx.reduction(l.acc, l.info.out);
                 else
                     ctx.elementwise(l.acc, l.info.out);
             } else {
-                layers[end].out.compute_root();
+                consumer.compute_root();
                 if (l.acc.has_update_definition()) {
-                    ctx.fused_into(l.acc, layers[end].out, l.info.out);
+                    ctx.fused_into(l.acc, consumer, l.info.out);
                 } else {
-                    ctx.vectorize_and_parallelize(layers[end].out, l.info.out);
-                    l.acc.compute_at(layers[end].out, Var("yn"));
+                    ctx.vectorize_and_parallelize(consumer, l.info.out);
+                    l.acc.compute_at(consumer, Var("yn"));
                 }
-                stored[end] = true;
             }
+            stored[end] = true;
             stored[i] = true;
         } else if (is_elementwise(kind)) {
             if (kind == dsl::layer_kind::batchnorm) {
@@ -188,11 +242,15 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         if (l.d_acc.defined()) ctx.elementwise(l.d_acc, l.info.out);
         for (const tensor_gradient& g : l.gradients) {
             using form = tensor_gradient::form;
-            // Parallel over output channels (conv) or outputs (dense); per-channel sums are small.
-            const int parallel_dim = g.shape == form::conv_weight ? 3 : g.shape == form::dense_weight ? 1 : 0;
-            ctx.gradient(g.grad, parallel_dim, g.extent0);
+            if (g.shape == form::conv_weight)
+                ctx.conv_weight_gradient(g.grad, l.r_dw, l.info.out);
+            else  // dense: parallel over outputs; per-channel sums are small
+                ctx.gradient(g.grad, g.shape == form::dense_weight ? 1 : 0, g.extent0);
         }
-        if (l.d_in.defined() && l.d_in.has_update_definition()) ctx.reduction(l.d_in, l.info.in);
+        if (l.d_in_acc.defined())
+            ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in);
+        else if (l.d_in.defined() && l.d_in.has_update_definition())
+            ctx.reduction(l.d_in, l.info.in);
     }
 }
 
