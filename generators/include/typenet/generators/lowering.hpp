@@ -63,6 +63,7 @@ struct lowered_layer {
     Func d_out, d_in;      // gradients of the loss w.r.t. out and in
     Func d_acc;            // conv, dense: gradient w.r.t. acc
     Func d_in_acc;         // conv: the reduction behind d_in
+    Func d_spread;         // conv: d_acc zero-padded (and spread out by the stride) for d_in
     RDom r_d_in;           // its reduction domain
     RDom r_dw;             // conv: the weight gradient's reduction domain
     std::vector<Func> reductions;  // backward reductions (weight gradients, statistics sums)
@@ -288,9 +289,15 @@ private:
         return w;
     }
 
+    // f, with `value` outside its x and y extents; over this pipeline's own
+    // variables, so schedules can name them.
     Func zero_outside(const Func& f, const dsl::tensor_shape& s, Expr value = 0.f) {
-        return Halide::BoundaryConditions::constant_exterior(
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        Func bounded = Halide::BoundaryConditions::constant_exterior(
             f, value, {Halide::Range(0, s.w), Halide::Range(0, s.h), Halide::Range(), Halide::Range()});
+        Func padded(f.name() + "_padded");
+        padded(x, y, c, n) = bounded(x, y, c, n);
+        return padded;
     }
 
     void conv_forward(lowered_layer& l, Func weights, Func bias) {
@@ -336,6 +343,7 @@ private:
         // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
         Func d_bounded = zero_outside(l.d_acc, out);
         Func d_spread(l.name + "_d_spread");
+        l.d_spread = d_spread;
         if (s == 1) {
             d_spread(x, y, c, n) = d_bounded(x, y, c, n);
         } else {

@@ -30,15 +30,19 @@ public:
         vectorize_and_parallelize(f, s);
     }
 
-    void vectorize_and_parallelize(Func f, const dsl::tensor_shape& s) const {
-        Var yn("yn");
-        if (s.w >= vec_) {
-            f.vectorize(v_.x, vec_).fuse(v_.y, v_.n, yn).parallel(yn);
-        } else if (s.c >= vec_) {
+    // Whole (channel, image) planes per task when rows are wide enough to
+    // vectorize: contiguous in NCHW and plenty of tasks. Returns the
+    // parallel loop, where producers can be computed per task.
+    Var vectorize_and_parallelize(Func f, const dsl::tensor_shape& s) const {
+        Var yn("yn"), cn("cn");
+        if (s.c >= vec_ && s.w < vec_) {
             f.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, vec_).fuse(v_.y, v_.n, yn).parallel(yn);
-        } else {
-            f.fuse(v_.y, v_.n, yn).parallel(yn);
+            return yn;
         }
+        f.reorder(v_.x, v_.y, v_.c, v_.n);
+        if (s.w >= vec_) f.vectorize(v_.x, vec_);
+        f.fuse(v_.c, v_.n, cn).parallel(cn);
+        return cn;
     }
 
     // A reduction producing an activation-shaped Func, computed at root.
@@ -56,11 +60,9 @@ public:
         f.update().fuse(v_.y, v_.n, yn).parallel(yn);
     }
 
-    // A heavy layer's reduction computed inside each row of its stored consumer.
+    // A heavy layer's reduction computed inside each task of its stored consumer.
     void fused_into(Func acc, Func consumer, const dsl::tensor_shape& s) const {
-        vectorize_and_parallelize(consumer, s);
-        Var yn("yn");
-        acc.compute_at(consumer, yn);
+        acc.compute_at(consumer, vectorize_and_parallelize(consumer, s));
         if (s.w >= vec_) {
             acc.vectorize(v_.x, vec_);
             acc.update().vectorize(v_.x, vec_, guard);
@@ -77,12 +79,26 @@ public:
     // registers (the technique of Halide's apps/conv_layer, over NCHW rows).
     void conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        int lanes = vec_;
-        while (lanes > 4 && lanes > s.w) lanes /= 2;
-        const bool vector_x = s.w >= lanes;
-        const int vectors = vector_x && s.w >= 2 * lanes ? 2 : 1;
+        // The tile width (whole vectors) that computes the fewest columns
+        // twice: tiles overlap at the end of a row (ShiftInwards).
+        int lanes = 0, vectors = 1, computed = 0;
+        for (int l = vec_; l >= 4 && l >= vec_ / 2; l /= 2)
+            for (int v : {2, 1}) {
+                const int t = l * v;
+                if (t > s.w) continue;
+                const int columns = (s.w + t - 1) / t * t;
+                if (lanes == 0 || columns < computed) lanes = l, vectors = v, computed = columns;
+            }
+        const bool vector_x = lanes > 0;
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
-        const int tile_c = std::max(1, std::min(s.c, accumulators_ / (vector_x ? vectors : tile_x)));
+        // As many output channels as registers allow, dividing the channel count.
+        const int budget = std::max(1, accumulators_ / (vector_x ? vectors : tile_x));
+        int tile_c = 1;
+        for (int t = std::min(budget, s.c); t >= 1; --t)
+            if (s.c % t == 0) {
+                tile_c = t;
+                break;
+            }
         Var xo("xo"), xi("xi"), co("co"), ci("ci"), yn("yn");
         consumer.compute_root()
             .split(x, xo, xi, tile_x, Halide::TailStrategy::ShiftInwards)
@@ -116,7 +132,7 @@ public:
         Halide::RVar rxo("rxo"), rxi("rxi");
         Var lane("lane");
         Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
-        partial.compute_at(dw, ci).vectorize(lane);
+        partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, ci, co).vectorize(lane);
         partial.update().reorder(lane, kx, ky, rxo, r.y, r.z).vectorize(lane).unroll(kx).unroll(ky);
     }
 
@@ -186,6 +202,9 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
                 ++end;
             Func consumer = end == i ? l.out : layers[end].out;
             const bool conv = kind == dsl::layer_kind::conv || kind == dsl::layer_kind::fixed_conv;
+            // A padded input is copied once with its zero border, so the
+            // reduction reads plain memory instead of checking every load.
+            if (l.info.slides && l.info.slides->pad > 0 && l.padded.defined()) ctx.elementwise(l.padded, l.info.in);
             if (conv) {
                 ctx.conv_tiles(l.acc, consumer, l.info.out, l.r);
             } else if (consumer.name() == l.acc.name()) {
@@ -198,8 +217,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
                 if (l.acc.has_update_definition()) {
                     ctx.fused_into(l.acc, consumer, l.info.out);
                 } else {
-                    ctx.vectorize_and_parallelize(consumer, l.info.out);
-                    l.acc.compute_at(consumer, Var("yn"));
+                    l.acc.compute_at(consumer, ctx.vectorize_and_parallelize(consumer, l.info.out));
                 }
             }
             stored[end] = true;
@@ -247,8 +265,10 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
             else  // dense: parallel over outputs; per-channel sums are small
                 ctx.gradient(g.grad, g.shape == form::dense_weight ? 1 : 0, g.extent0);
         }
-        if (l.d_in_acc.defined())
+        if (l.d_in_acc.defined()) {
+            ctx.elementwise(l.d_spread, l.info.out);  // zero-padded once, not checked per load
             ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in);
+        }
         else if (l.d_in.defined() && l.d_in.has_update_definition())
             ctx.reduction(l.d_in, l.info.in);
     }
