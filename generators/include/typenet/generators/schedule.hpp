@@ -23,24 +23,35 @@ public:
         accumulators_ = target.has_feature(Halide::Target::AVX512) ? 24 : 12;
     }
 
-    // Elementwise Func over (x, y, c, n), stored: vectorized along the widest
-    // dense dimension, parallel over rows of the batch.
+    // Elementwise Func over (x, y, c, n), stored: vectorized along rows,
+    // parallel over planes.
     void elementwise(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
         vectorize_and_parallelize(f, s);
     }
 
-    // Whole (channel, image) planes per task when rows are wide enough to
-    // vectorize: contiguous in NCHW and plenty of tasks. Returns the
-    // parallel loop, where producers can be computed per task.
+    // Lanes for vectorizing a row of width w in NCHW: as many as fit, at
+    // least 4; 0 if the row is narrower.
+    int row_lanes(int w) const {
+        int lanes = vec_;
+        while (lanes > 4 && lanes > w) lanes /= 2;
+        return w >= lanes ? lanes : 0;
+    }
+
+    // Rows are vectorized (channels only for flat 1x1 shapes, where they are
+    // contiguous); whole (channel, image) planes per task, or rows of the
+    // batch for flat shapes. Returns the parallel loop, where producers can
+    // be computed per task.
     Var vectorize_and_parallelize(Func f, const dsl::tensor_shape& s) const {
         Var yn("yn"), cn("cn");
-        if (s.c >= vec_ && s.w < vec_) {
-            f.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, vec_).fuse(v_.y, v_.n, yn).parallel(yn);
+        if (s.is_flat()) {
+            f.reorder(v_.c, v_.x, v_.y, v_.n);
+            if (s.c >= vec_) f.vectorize(v_.c, vec_);
+            f.fuse(v_.y, v_.n, yn).parallel(yn);
             return yn;
         }
         f.reorder(v_.x, v_.y, v_.c, v_.n);
-        if (s.w >= vec_) f.vectorize(v_.x, vec_);
+        if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
         f.fuse(v_.c, v_.n, cn).parallel(cn);
         return cn;
     }
@@ -48,27 +59,29 @@ public:
     // A reduction producing an activation-shaped Func, computed at root.
     void reduction(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
-        Var yn("yn");
-        if (s.w >= vec_) {
-            f.vectorize(v_.x, vec_);
-            f.update().vectorize(v_.x, vec_, guard);
-        } else if (s.c >= vec_) {
-            f.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, vec_);
-            f.update().reorder(v_.c, v_.x).vectorize(v_.c, vec_, guard);
+        const Var task = vectorize_and_parallelize(f, s);
+        f.update().reorder(s.is_flat() ? std::vector<Halide::VarOrRVar>{v_.c, v_.x, v_.y, v_.n}
+                                       : std::vector<Halide::VarOrRVar>{v_.x, v_.y, v_.c, v_.n});
+        if (s.is_flat()) {
+            if (s.c >= vec_) f.update().vectorize(v_.c, vec_, guard);
+            f.update().fuse(v_.y, v_.n, task).parallel(task);
+        } else {
+            if (int lanes = row_lanes(s.w)) f.update().vectorize(v_.x, lanes, guard);
+            f.update().fuse(v_.c, v_.n, task).parallel(task);
         }
-        f.fuse(v_.y, v_.n, yn).parallel(yn);
-        f.update().fuse(v_.y, v_.n, yn).parallel(yn);
     }
 
     // A heavy layer's reduction computed inside each task of its stored consumer.
     void fused_into(Func acc, Func consumer, const dsl::tensor_shape& s) const {
         acc.compute_at(consumer, vectorize_and_parallelize(consumer, s));
-        if (s.w >= vec_) {
-            acc.vectorize(v_.x, vec_);
-            acc.update().vectorize(v_.x, vec_, guard);
-        } else if (s.c >= vec_) {
-            acc.reorder(v_.c, v_.x).vectorize(v_.c, vec_);
-            acc.update().reorder(v_.c, v_.x).vectorize(v_.c, vec_, guard);
+        if (s.is_flat()) {
+            if (s.c >= vec_) {
+                acc.reorder(v_.c, v_.x).vectorize(v_.c, vec_);
+                acc.update().reorder(v_.c, v_.x).vectorize(v_.c, vec_, guard);
+            }
+        } else if (int lanes = row_lanes(s.w)) {
+            acc.vectorize(v_.x, lanes);
+            acc.update().vectorize(v_.x, lanes, guard);
         }
     }
 
@@ -125,15 +138,25 @@ public:
     void conv_weight_gradient(Func dw, const RDom& r, const dsl::tensor_shape& out) const {
         const auto args = dw.args();
         const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
-        int lanes = vec_;
-        while (lanes > 4 && lanes > out.w) lanes /= 2;
-        dw.update().parallel(co);
-        if (out.w < lanes) return;
+        const int lanes = row_lanes(out.w);
+        if (lanes == 0) {
+            dw.update().parallel(co);
+            return;
+        }
         Halide::RVar rxo("rxo"), rxi("rxi");
-        Var lane("lane");
+        Var lane("lane"), coo("coo"), coi("coi");
         Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
-        partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, ci, co).vectorize(lane);
-        partial.update().reorder(lane, kx, ky, rxo, r.y, r.z).vectorize(lane).unroll(kx).unroll(ky);
+        // Output channels per pass: each input vector loaded feeds this many
+        // FMAs; 9 taps x 2 channels of accumulators need AVX-512's 32 registers.
+        const int channels = accumulators_ >= 24 && out.c % 2 == 0 ? 2 : 1;
+        dw.update().split(co, coo, coi, channels).reorder(rxi, kx, ky, coi, ci, coo).parallel(coo);
+        partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, co, ci).vectorize(lane);
+        partial.update()
+            .reorder(lane, kx, ky, co, rxo, r.y, r.z)
+            .vectorize(lane)
+            .unroll(kx)
+            .unroll(ky)
+            .unroll(co);
     }
 
     // A small Func over parameters (weights, per-channel statistics).
