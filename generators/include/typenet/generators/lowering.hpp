@@ -66,7 +66,7 @@ struct lowered_layer {
     Func d_spread;         // conv: d_acc zero-padded (and spread out by the stride) for d_in
     RDom r_d_in;           // its reduction domain
     RDom r_dw;             // conv: the weight gradient's reduction domain
-    std::vector<Func> reductions;  // backward reductions (weight gradients, statistics sums)
+    std::vector<Func> statistics;  // batchnorm, training: the per-channel sums behind mean and inv_std
     std::vector<tensor_gradient> gradients;
 };
 
@@ -410,7 +410,6 @@ private:
         d_in(x, y, c, n) = 0.f;
         d_in(x, y, c, n) += l.weights(c, ro) * l.d_acc(x, y, ro, n);
         l.d_in = d_in;
-        l.reductions.push_back(d_in);
     }
 
     // --- pooling and flatten -----------------------------------------------
@@ -462,7 +461,6 @@ private:
         d_in(x, y, c, n) = 0.f;
         d_in(x, y, c, n) += contribution;
         l.d_in = d_in;
-        l.reductions.push_back(d_in);
     }
 
     void flatten_forward(lowered_layer& l) {
@@ -538,7 +536,7 @@ private:
             sq(c) = 0.f;
             sq(c) += Halide::pow(l.in(l.r.x, l.r.y, c, l.r.z) - l.mean(c), 2);
             l.inv_std(c) = 1.f / Halide::sqrt(sq(c) / m + eps);
-            l.reductions = {sum, sq};
+            l.statistics = {sum, sq};
         } else {
             const auto [mean_at, var_at] = batchnorm_state(idx);
             l.mean(c) = state_(mean_at + c);

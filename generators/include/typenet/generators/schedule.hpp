@@ -3,10 +3,11 @@
 //
 // Forward, a heavy layer (conv, dense, pooling) is fused with the
 // elementwise layers after it: its reduction is computed per tile of the
-// run's last Func, which alone is stored. In a training pipeline every
-// elementwise output is stored too (backward reads them), and the
-// derivatives of elementwise layers are inlined into the gradient of the
-// heavy layer before them, so each activation mask is applied once.
+// run's last Func, which alone is stored. A training forward stores every
+// elementwise output (backward reads them), so there a heavy layer fuses
+// with the first only. Backward inlines the derivatives of elementwise
+// layers into the stored gradient of the heavy layer before them, so each
+// activation mask is applied once.
 #pragma once
 
 #include <Halide.h>
@@ -247,7 +248,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             stored[i] = true;
         } else if (is_elementwise(kind)) {
             if (kind == dsl::layer_kind::batchnorm) {
-                for (Func& r : l.reductions) r.compute_root();
+                for (Func& r : l.statistics) r.compute_root();
                 ctx.parameter_sized(l.mean);
                 ctx.parameter_sized(l.inv_std);
             }
@@ -272,7 +273,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
     for (lowered_layer& l : lowering.layers()) {
         const auto kind = l.info.kind;
         if (kind == layer_kind::batchnorm) {
-            for (Func& r : l.reductions) r.compute_root();
+            for (Func& r : l.statistics) r.compute_root();
             ctx.parameter_sized(l.mean);
             ctx.parameter_sized(l.inv_std);
             if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
