@@ -1,5 +1,7 @@
 #include "typenet/cpu_target.hpp"
 
+#include "scratch_memory.hpp"
+
 #include <HalideRuntime.h>
 
 #include <algorithm>
@@ -21,6 +23,7 @@ void capture_error(void*, const char* message) { last_error = message; }
 
 void install() {
     halide_set_error_handler(capture_error);
+    detail::use_cached_scratch_memory();
     if (const char* env = std::getenv("TYPENET_CPU_TARGET"); env && *env) {
         const auto t = parse_cpu_target(env);
         if (!t)
