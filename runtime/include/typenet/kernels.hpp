@@ -14,6 +14,7 @@
 #include <HalideBuffer.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -96,7 +97,7 @@ class aligned_scratch {
 public:
     static constexpr std::size_t alignment = 16;  // floats: 64 bytes
 
-    static std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
+    static constexpr std::size_t round_up(std::size_t n) { return (n + alignment - 1) / alignment * alignment; }
 
     float* reserve(std::size_t floats) {
         storage_.resize(floats + alignment);
@@ -238,64 +239,81 @@ private:
         return result;
     }
 
+    // Where each tensor of a layout goes in the aligned workspace, after
+    // `start`: every tensor on its own aligned boundary.
+    template <std::size_t N>
+    static constexpr std::array<std::size_t, N + 1> aligned_slots(const std::array<dsl::tensor_entry, N>& tensors) {
+        std::array<std::size_t, N + 1> at{};
+        for (std::size_t t = 0; t < N; ++t) at[t + 1] = at[t] + detail::aligned_scratch::round_up(tensors[t].count);
+        return at;
+    }
+    static constexpr auto gradient_slots = aligned_slots(param_tensors);
+    static constexpr auto state_slots = aligned_slots(state_tensors);
+
+    // Pipelines write their array outputs (gradients, running statistics)
+    // only into the aligned workspace; they are copied into the caller's
+    // flat buffers afterwards.
     static step_result run_train(std::span<const float> input, std::span<const std::int32_t> labels,
                                  std::span<const float> d_output, std::size_t batch, std::span<const float> params,
                                  std::span<float> state, std::span<float> gradients, std::span<float> d_input,
                                  std::uint32_t seed) {
         using detail::aligned_scratch;
-        // The activations backward reads, and the gradients before they are
-        // copied into `gradients`, each on an aligned boundary of one workspace.
-        std::size_t workspace_size = aligned_scratch::alignment;
-        for (const auto& s : stored) workspace_size += aligned_scratch::round_up(batch * s.shape.size());
-        std::vector<std::size_t> gradient_at;
-        std::size_t gradient_size = 0;
-        for (const auto& e : param_tensors) {
-            gradient_at.push_back(workspace_size + gradient_size);
-            gradient_size += aligned_scratch::round_up(e.count);
-        }
+        // Workspace: the activations backward reads, then the gradients, then
+        // the new running statistics.
+        std::size_t activations_size = 0;
+        for (const auto& s : stored) activations_size += aligned_scratch::round_up(batch * s.shape.size());
         thread_local aligned_scratch scratch;
-        float* workspace = scratch.reserve(workspace_size + gradient_size);
+        float* workspace = scratch.reserve(activations_size + gradient_slots.back() + state_slots.back() +
+                                           aligned_scratch::alignment);
+        float* const gradients_at = workspace + activations_size;
+        float* const state_at = gradients_at + gradient_slots.back();
+        float* const placeholder = state_at + state_slots.back();  // one element for an empty output
         const auto add_activations = [&](detail::call_arguments& a) {
             float* at = workspace;
             for (const auto& s : stored) {
                 a.buffer(at, detail::image_extents(s.shape, batch));
                 at += aligned_scratch::round_up(batch * s.shape.size());
             }
-            if (stored.empty()) a.buffer(at, {1, 1, 1, 1});
+            if (stored.empty()) a.buffer(placeholder, {1, 1, 1, 1});
         };
-        float no_params = 0, placeholder = 0;
-        std::vector<float> old_state(state.begin(), state.end());
+        float no_params = 0, no_state = 0;
         step_result result;
 
         detail::call_arguments f(8 + state_tensors.size() + stored.size());
         f.buffer(input.data(), detail::image_extents(input_shape, batch));
         f.buffer(labels.data(), {static_cast<int>(labels.size())});
         f.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
-        f.buffer(old_state.empty() ? &placeholder : old_state.data(), {std::max<int>(1, int(old_state.size()))});
+        f.buffer(or_placeholder(std::span<const float>(state), no_state), {std::max<int>(1, int(state.size()))});
         f.scalar(&seed);
         f.buffer(&result.loss, {});
         f.buffer(&result.correct, {});
-        for (const auto& e : state_tensors) f.buffer(state.data() + e.offset, {int(e.count)});
-        if (state_tensors.empty()) f.buffer(&placeholder, {1});
+        for (std::size_t t = 0; t < state_tensors.size(); ++t)
+            f.buffer(state_at + state_slots[t], {int(state_tensors[t].count)});
+        if (state_tensors.empty()) f.buffer(placeholder, {1});
         add_activations(f);
         f.call(Pipelines::train_forward, std::size(Pipelines::train_forward), "training forward");
 
         detail::call_arguments b(8 + stored.size() + param_tensors.size());
+        const std::vector<int> one{1, 1, 1, 1};
         b.buffer(input.data(), detail::image_extents(input_shape, batch));
         b.buffer(labels.data(), {static_cast<int>(labels.size())});
-        b.buffer(d_output.data(), d_input.empty() ? std::vector<int>{1, 1, 1, 1} : detail::image_extents(output_shape, batch));
+        b.buffer(d_output.data(), has_loss_head ? one : detail::image_extents(output_shape, batch));
         b.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
         b.scalar(&seed);
         add_activations(b);
         // Gradient outputs come last layer first (see train_backward_pipeline).
         for (std::size_t t = param_tensors.size(); t-- > 0;)
-            b.buffer(workspace + gradient_at[t], detail::tensor_extents(param_tensors[t]));
-        if (param_tensors.empty()) b.buffer(&placeholder, {1, 1, 1, 1});
-        b.buffer(d_input.empty() ? &placeholder : d_input.data(),
-                 d_input.empty() ? std::vector<int>{1, 1, 1, 1} : detail::image_extents(input_shape, batch));
+            b.buffer(gradients_at + gradient_slots[t], detail::tensor_extents(param_tensors[t]));
+        if (param_tensors.empty()) b.buffer(placeholder, one);
+        b.buffer(has_loss_head ? placeholder : d_input.data(),
+                 has_loss_head ? one : detail::image_extents(input_shape, batch));
         b.call(Pipelines::train_backward, std::size(Pipelines::train_backward), "training backward");
+
         for (std::size_t t = 0; t < param_tensors.size(); ++t)
-            std::copy_n(workspace + gradient_at[t], param_tensors[t].count, gradients.data() + param_tensors[t].offset);
+            std::copy_n(gradients_at + gradient_slots[t], param_tensors[t].count,
+                        gradients.data() + param_tensors[t].offset);
+        for (std::size_t t = 0; t < state_tensors.size(); ++t)
+            std::copy_n(state_at + state_slots[t], state_tensors[t].count, state.data() + state_tensors[t].offset);
         return result;
     }
 };
