@@ -9,6 +9,10 @@ packages=(
   libxsimd-dev                   # vectorized optimizers
   libhalide14-0-dev              # generators
   catch2                         # tests
+  zlib1g-dev                     # gzip-compressed IDX data
+  nlohmann-json3-dev             # safetensors headers
+  libcli11-dev                   # the samples' command lines
+  dataset-fashion-mnist          # the main job's data
 )
 
 missing=()

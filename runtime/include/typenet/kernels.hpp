@@ -138,6 +138,13 @@ public:
         Net::depth > 0 && dsl::layers(network)[Net::depth - 1].kind == dsl::layer_kind::softmax_xent;
     static constexpr int classes = output_shape.c;
 
+    // The CPU target the next call will run with (and now reports as active).
+    static cpu_target selected_target() {
+        std::vector<cpu_target> built;
+        for (const pipeline_variant& v : Pipelines::infer) built.push_back(v.target);
+        return choose_cpu_target(built);
+    }
+
     // The network's output (class scores before the loss head) in inference mode.
     static void forward(std::span<const float> input, std::size_t batch, std::span<const float> params,
                         std::span<const float> state, std::span<float> output) {

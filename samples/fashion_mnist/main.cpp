@@ -1,0 +1,120 @@
+// The main job: trains a network written in the dsl on Fashion-MNIST.
+//
+//   fashion_mnist                       # fashion_net, defaults that finish in a few minutes
+//   fashion_mnist --network eva --epochs 15 --optimizer adam --lr 0.003 --schedule one_cycle
+//   fashion_mnist --save run.safetensors --log run.csv
+//   fashion_mnist --resume run.safetensors --epochs 20
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <typenet/trainer.hpp>
+
+#include "eva_net_kernels.hpp"
+#include "fashion_net_kernels.hpp"
+
+namespace {
+
+constexpr const char* class_names[] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
+
+struct settings {
+    std::string network = "fashion";
+    int epochs = 3;
+    std::size_t batch = 64;
+    std::string optimizer = "momentum";
+    double lr = 0.05;
+    double weight_decay = 0;
+    std::string schedule = "one_cycle";
+    std::uint64_t seed = 1;
+    int threads = 2;
+    std::string save, resume, log, data_dir = typenet::default_fashion_mnist_dir.string();
+    int patience = 0;
+    int crop = 0;
+    bool flip = false;
+    std::string init;
+    bool confusion = false;
+};
+
+template <class Kernels>
+int run(const settings& s) {
+    using namespace typenet;
+    std::cout << dsl::summary(Kernels::network) << "CPU target: " << to_string(Kernels::selected_target())
+              << ", threads: " << s.threads << "\n";
+
+    const image_set train = load_mnist_format(s.data_dir, "train");
+    const image_set test = load_mnist_format(s.data_dir, "t10k");
+    std::cout << "data: " << train.size() << " training and " << test.size() << " test images from " << s.data_dir
+              << "\n";
+
+    fit_options options;
+    options.epochs = s.epochs;
+    options.batch = s.batch;
+    options.optim = optimizer_options::named(s.optimizer, s.lr);
+    options.optim.weight_decay = s.weight_decay;
+    options.schedule = lr_schedule::named(s.schedule);
+    options.seed = s.seed;
+    options.augment = {s.crop, s.flip};
+    options.save = s.save;
+    options.log = s.log;
+    options.patience = s.patience;
+    options.interactive = isatty(STDOUT_FILENO);
+    options.norm = measure_normalization(train);
+
+    init_plan plan;
+    if (!s.init.empty()) plan.weights = initializer::named(s.init);
+    trainer<Kernels> t(s.seed, plan);
+    if (!s.resume.empty()) {
+        t.load(s.resume, &options.optim);
+        std::cout << "resumed from " << s.resume << " after epoch " << t.next_epoch() << "\n";
+    }
+    std::cout << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr
+              << " (" << s.schedule << "), seed " << s.seed << "\n";
+
+    const fit_result result = t.fit(train, test, options);
+    const evaluation final_test = result.history.empty() ? t.evaluate(test, *options.norm) : result.final_test;
+    if (s.confusion) print_confusion(std::cout, final_test, class_names);
+    std::printf("test accuracy: %.4f\n", final_test.accuracy());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    settings s;
+    CLI::App app{"Trains a typenet network on Fashion-MNIST"};
+    app.add_option("--network", s.network, "fashion (under 100k parameters) or eva (under 20k)")
+        ->check(CLI::IsMember({"fashion", "eva"}))
+        ->capture_default_str();
+    app.add_option("--epochs", s.epochs, "epochs to train (in all, counting a resumed run's)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--batch", s.batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--optimizer", s.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw")
+        ->capture_default_str();
+    app.add_option("--lr", s.lr, "base (peak, for one_cycle) learning rate")->capture_default_str();
+    app.add_option("--weight-decay", s.weight_decay, "L2 penalty (decoupled for adamw)")->capture_default_str();
+    app.add_option("--schedule", s.schedule, "constant, step, cosine or one_cycle")->capture_default_str();
+    app.add_option("--seed", s.seed, "seed of initialization, shuffling, dropout, augmentation")->capture_default_str();
+    app.add_option("--threads", s.threads, "worker threads")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch");
+    app.add_option("--resume", s.resume, "checkpoint to continue from");
+    app.add_option("--log", s.log, "append per-epoch metrics: .csv, or JSON lines for any other name");
+    app.add_option("--data-dir", s.data_dir, "folder of the four Fashion-MNIST IDX files (.gz or not)")
+        ->capture_default_str();
+    app.add_option("--patience", s.patience, "stop after this many epochs without a better test accuracy (0: never)");
+    app.add_option("--crop", s.crop, "augmentation: random crops of the image padded by this many pixels");
+    app.add_flag("--flip", s.flip, "augmentation: random horizontal flips");
+    app.add_option("--init", s.init, "weight initializer for every layer (default: he_normal before ReLU)");
+    app.add_flag("--confusion", s.confusion, "print the confusion matrix and per-class accuracy at the end");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        typenet::set_threads(s.threads);
+        return s.network == "eva" ? run<eva_net_kernels>(s) : run<fashion_net_kernels>(s);
+    } catch (const std::exception& e) {
+        std::cerr << "\n" << e.what() << "\n";
+        return 1;
+    }
+}
