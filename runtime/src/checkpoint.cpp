@@ -57,6 +57,7 @@ void save_checkpoint(const std::filesystem::path& path, const training_state_vie
         metadata["optimizer_steps"] = std::to_string(state.optim->steps());
     }
     metadata["format"] = "typenet checkpoint 1";
+    file.metadata = std::move(metadata);
     write_safetensors(path, file);
 }
 

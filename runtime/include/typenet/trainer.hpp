@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <span>
@@ -50,6 +51,7 @@ struct fit_options {
     int patience = 0;                      // early stopping: epochs without a better test accuracy; 0: off
     std::ostream* out = &std::cout;
     bool interactive = false;              // redraw a progress line (on a terminal)
+    std::function<bool(const epoch_record&)> on_epoch;  // after each epoch's save; false stops training
 };
 
 struct fit_result {
@@ -156,6 +158,7 @@ public:
             if (!options.save.empty()) save(options.save, options, norm);
             result.final_test = std::move(tested);
             result.epochs_run = next_epoch_;
+            if (options.on_epoch && !options.on_epoch(record)) break;
             if (record.test_accuracy > result.best_test_accuracy) {
                 result.best_test_accuracy = record.test_accuracy;
                 stale_epochs = 0;
