@@ -13,6 +13,7 @@
 #include "pooled_kernels.hpp"
 #include "reference.hpp"
 #include "smooth_kernels.hpp"
+#include "wide_kernels.hpp"
 
 namespace {
 
@@ -23,13 +24,15 @@ struct fixture {
     std::vector<float> input, params, state;
     std::vector<int> labels;
 
-    explicit fixture(std::size_t n, unsigned seed = 7) : batch(n) {
+    // Parameters are N(0, weight_scale^2); a deep or wide network needs a
+    // smaller scale to keep its scores, and so its loss, away from saturation.
+    explicit fixture(std::size_t n, unsigned seed = 7, float weight_scale = 0.5f) : batch(n) {
         std::mt19937 rng(seed);
         std::normal_distribution<float> normal(0.f, 1.f);
         input.resize(n * Kernels::input_shape.size());
         for (float& v : input) v = normal(rng);
         params.resize(Kernels::parameter_count);
-        for (float& v : params) v = 0.5f * normal(rng);
+        for (float& v : params) v = weight_scale * normal(rng);
         state.resize(Kernels::state_count);
         // Running statistics: means near 0, variances around 0.5 to 0.9.
         for (const auto& e : typenet::dsl::buffer_layout(Kernels::network))
@@ -68,8 +71,8 @@ void on_every_target(Check check) {
 }
 
 template <class Kernels>
-void check_forward(std::size_t batch) {
-    fixture<Kernels> f(batch);
+void check_forward(std::size_t batch, float weight_scale = 0.5f) {
+    fixture<Kernels> f(batch, 7, weight_scale);
     const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, false);
     on_every_target([&] {
         std::vector<float> out(batch * Kernels::output_shape.size());
@@ -84,12 +87,13 @@ void check_forward(std::size_t batch) {
     });
 }
 
-// Central differences of the reference's training-mode loss, in double.
+// Central differences of the reference's training-mode loss, in double, for
+// every `step`-th parameter.
 template <class Kernels>
-std::vector<double> numeric_gradient(const fixture<Kernels>& f, uint32_t seed) {
+std::vector<double> numeric_gradient(const fixture<Kernels>& f, uint32_t seed, std::size_t step) {
     std::vector<double> p = f.params_d(), grad(p.size());
     const auto in = f.input_tensor();
-    for (std::size_t i = 0; i < p.size(); ++i) {
+    for (std::size_t i = 0; i < p.size(); i += step) {
         const double h = 1e-5, keep = p[i];
         p[i] = keep + h;
         const double up = f.evaluator(p).run(in, f.labels, true, seed).loss;
@@ -101,12 +105,14 @@ std::vector<double> numeric_gradient(const fixture<Kernels>& f, uint32_t seed) {
     return grad;
 }
 
+// `step` > 1 checks every step-th parameter's gradient only, for networks
+// too large to difference whole.
 template <class Kernels>
-void check_training(std::size_t batch) {
-    fixture<Kernels> f(batch);
+void check_training(std::size_t batch, float weight_scale = 0.5f, std::size_t step = 1) {
+    fixture<Kernels> f(batch, 7, weight_scale);
     const uint32_t seed = 1234;
     const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, true, seed);
-    const auto numeric = numeric_gradient(f, seed);
+    const auto numeric = numeric_gradient(f, seed, step);
     on_every_target([&] {
         std::vector<float> state = f.state, grads(Kernels::parameter_count);
         const auto [loss, correct] = Kernels::train_step(f.input, f.labels, batch, f.params, state, grads, seed);
@@ -114,7 +120,7 @@ void check_training(std::size_t batch) {
         CHECK(correct == expected.correct);
         for (std::size_t i = 0; i < state.size(); ++i)
             CHECK(state[i] == Approx(expected.new_state[i]).margin(1e-5).epsilon(1e-4));
-        for (std::size_t i = 0; i < grads.size(); ++i) {
+        for (std::size_t i = 0; i < grads.size(); i += step) {
             INFO("parameter " << i);
             REQUIRE(grads[i] == Approx(numeric[i]).margin(2e-4).epsilon(2e-3));
         }
@@ -126,6 +132,9 @@ void check_training(std::size_t batch) {
 TEST_CASE("mixed: forward matches the reference on every target", "[generated]") { check_forward<mixed_kernels>(5); }
 TEST_CASE("smooth: forward matches the reference on every target", "[generated]") { check_forward<smooth_kernels>(4); }
 TEST_CASE("pooled: forward matches the reference on every target", "[generated]") { check_forward<pooled_kernels>(3); }
+TEST_CASE("wide: forward matches the reference on every target", "[generated]") {
+    check_forward<wide_kernels>(3, 0.15f);
+}
 TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
     check_forward<headless_kernels>(2);
 }
@@ -138,6 +147,10 @@ TEST_CASE("smooth: loss and gradients match the reference", "[generated][gradien
 }
 TEST_CASE("pooled: loss, running statistics and gradients match the reference", "[generated][gradients]") {
     check_training<pooled_kernels>(4);
+}
+
+TEST_CASE("wide: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<wide_kernels>(3, 0.15f, 11);  // 146 of its 1,603 parameters
 }
 
 TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",

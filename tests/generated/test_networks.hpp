@@ -26,6 +26,13 @@ inline constexpr auto pooled =
     input<1, 12, 11> | fixed_conv<filters(sobel_x, sobel_y, laplacian), pad<1>> | conv<4, 3, stride<2>> | relu |
     maxpool<3, 2, pad<1>> | avgpool<2, 1, pad<1>> | flatten | batchnorm | dense<4> | softmax_xent<4>;
 
+// Channel counts that are whole vectors (8 and 16): the weight gradient's
+// channel-vector schedule, with the batch in chunks (1,600 output pixels:
+// chunks of 2 images, the last one partial for a batch of 3), a strided
+// conv and a 1x1 conv.
+inline constexpr auto wide = input<1, 40, 40> | conv<8, 3, pad<1>> | relu | maxpool<4> | conv<16, 3, stride<2>> |
+                             batchnorm | relu | conv<16, 1> | global_avgpool | flatten | dense<3> | softmax_xent<3>;
+
 // No loss head: trained through the gradient of an outside loss.
 inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> | relu | conv<2, 1>;
 

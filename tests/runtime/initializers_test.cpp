@@ -91,7 +91,8 @@ TEST_CASE("constant and zeros fill exactly", "[init]") {
     const auto p = initialized(plan);
     for (float v : tensor(p, "0.weight")) REQUIRE(v == 0.25f);
     plan.weights = initializer::zeros();
-    for (float v : tensor(initialized(plan), "4.weight")) REQUIRE(v == 0.0f);
+    const auto zeros = initialized(plan);
+    for (float v : tensor(zeros, "4.weight")) REQUIRE(v == 0.0f);
 }
 
 TEST_CASE("defaults: he_normal before ReLU, xavier elsewhere, zero biases, batchnorm 1 and 0", "[init]") {

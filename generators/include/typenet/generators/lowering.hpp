@@ -441,6 +441,11 @@ private:
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         const dsl::window& win = *l.info.slides;
         const auto& out = l.info.out;
+        if (l.info.kind == dsl::layer_kind::global_avgpool) {  // one window: a broadcast, not a search
+            l.d_in = Func(l.name + "_dx");
+            l.d_in(x, y, c, n) = l.d_out(0, 0, c, n) / float(l.info.in.h * l.info.in.w);
+            return;
+        }
         const int s = win.stride, p = win.pad;
         // The windows covering input pixel ix are ox in [ceil((ix + p - k + 1) / s), floor((ix + p) / s)]:
         // at most ceil(k / s) of them, counted back from the last.

@@ -193,7 +193,9 @@ public:
             scores_gradient = lowering_->softmax_xent(Func(labels)).d_scores;
             labels.dim(0).set_bounds(0, input.dim(3).extent());
         } else {
-            scores_gradient = Func(d_output);
+            // A Func of its own, so a schedule may store it like any other gradient.
+            scores_gradient = Func("d_output_in");
+            scores_gradient(v.x, v.y, v.c, v.n) = d_output(v.x, v.y, v.c, v.n);
             constrain_like_output(d_output, input, dsl::output_shape(k::net));
         }
         Func input_gradient = lowering_->backward(scores_gradient, !k::has_loss);

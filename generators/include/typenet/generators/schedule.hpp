@@ -133,10 +133,55 @@ public:
     }
 
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
-    // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n): the sum over x is split
-    // into vector lanes (rfactor) so that, for each (ci, co), all kernel taps
-    // accumulate as vectors in registers; parallel over output channels.
-    void conv_weight_gradient(Func dw, const RDom& r, const dsl::tensor_shape& out) const {
+    // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n). The batch is split into
+    // chunks whose partial sums (rfactor) are tasks: per task, one input
+    // channel by a block of output channels by every kernel tap stays in
+    // registers, vectors along output channels, while the chunk's pixels
+    // stream past; a channel-innermost copy of d_out makes those vectors
+    // contiguous loads, and the chunk is sized so it stays in cache across
+    // the input channels. Other shapes keep vectors along x.
+    void conv_weight_gradient(lowered_layer& l, Func dw) const {
+        const RDom& r = l.r_dw;
+        const auto& out = l.info.out;
+        const auto args = dw.args();
+        const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
+        const int taps = l.info.slides->kw * l.info.slides->kh;
+        int lanes = vec_;
+        while (lanes > 8 && out.c % lanes != 0) lanes /= 2;
+        int co_vectors = 0;
+        for (int v = 4; v >= 1 && co_vectors == 0; --v)
+            if (out.c % (lanes * v) == 0 && taps * v <= accumulators_) co_vectors = v;
+        if (out.c % lanes != 0 || co_vectors == 0) return conv_weight_gradient_along_x(dw, r, out);
+
+        const int pixels = out.w * out.h;
+        const int chunk = std::max(1, 4096 / pixels);
+        const int block = lanes * co_vectors;
+        Halide::RVar rno("rno"), rni("rni");
+        Var b("b"), coo("coo"), coi("coi"), task("task");
+        Func partial = dw.update().split(r.z, rno, rni, chunk, Halide::TailStrategy::GuardWithIf).rfactor(rno, b);
+        Func tiles = partial.in(dw);
+        tiles.compute_root()
+            .split(co, coo, coi, block)
+            .reorder(coi, kx, ky, ci, coo, b)
+            .fuse(ci, coo, task)
+            .fuse(task, b, task)
+            .parallel(task)
+            .vectorize(coi, lanes);
+        partial.compute_at(tiles, task).reorder_storage(co, kx, ky, ci, b).vectorize(co, lanes);
+        partial.update().reorder(co, kx, ky, r.x, r.y, rni, ci, b).vectorize(co, lanes).unroll(co).unroll(kx).unroll(ky);
+        // d_out with channels innermost, for the task's contiguous vectors.
+        Func d_channels_last = l.d_acc.in(partial);
+        d_channels_last.compute_root().reorder_storage(v_.c, v_.x, v_.y, v_.n);
+        d_channels_last.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, lanes).parallel(v_.n);
+        // A padded input is read as plain memory, not checked per load.
+        if (l.info.slides->pad > 0) {
+            Func padded = l.padded.in(partial);
+            padded.compute_root();
+            vectorize_and_parallelize(padded, l.info.in);
+        }
+    }
+
+    void conv_weight_gradient_along_x(Func dw, const RDom& r, const dsl::tensor_shape& out) const {
         const auto args = dw.args();
         const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
         const int lanes = row_lanes(out.w);
@@ -158,6 +203,21 @@ public:
             .unroll(kx)
             .unroll(ky)
             .unroll(co);
+    }
+
+    // A sum per channel over every pixel of the batch (batchnorm statistics,
+    // bias and batchnorm gradients): vectors across channels, so each lane
+    // adds its own channel and no chain of dependent adds runs the length of
+    // the batch; blocks of channels in parallel.
+    void channel_sums(Func f, int channels) const {
+        f.compute_root();
+        const Var c = f.args()[0];
+        Var co("co"), ci("ci");
+        const int lanes = std::min(vec_, channels >= vec_ ? vec_ : 8);
+        if (channels >= 8)
+            f.update().split(c, co, ci, lanes, guard).vectorize(ci).parallel(co);
+        else
+            f.update().parallel(c);
     }
 
     // A small Func over parameters (weights, per-channel statistics).
@@ -248,7 +308,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             stored[i] = true;
         } else if (is_elementwise(kind)) {
             if (kind == dsl::layer_kind::batchnorm) {
-                for (Func& r : l.statistics) r.compute_root();
+                for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
                 ctx.parameter_sized(l.mean);
                 ctx.parameter_sized(l.inv_std);
             }
@@ -273,21 +333,26 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
     for (lowered_layer& l : lowering.layers()) {
         const auto kind = l.info.kind;
         if (kind == layer_kind::batchnorm) {
-            for (Func& r : l.statistics) r.compute_root();
+            for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
             ctx.parameter_sized(l.mean);
             ctx.parameter_sized(l.inv_std);
             if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
         }
         if (l.argmax.defined()) ctx.elementwise(l.argmax, l.info.out);
+        // Global pooling broadcasts its gradient over every pixel: computed
+        // once (it holds the head's softmax and dense gradients), not per read.
+        if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
         // Weights stay inline: stored, they would be computed up front and
         // live to the end, which Halide 14's lowering pays for cubically.
         if (l.d_acc.defined()) ctx.elementwise(l.d_acc, l.info.out);
         for (const tensor_gradient& g : l.gradients) {
             using form = tensor_gradient::form;
             if (g.shape == form::conv_weight)
-                ctx.conv_weight_gradient(g.grad, l.r_dw, l.info.out);
-            else  // dense: parallel over outputs; per-channel sums are small
-                ctx.gradient(g.grad, g.shape == form::dense_weight ? 1 : 0, g.extent0);
+                ctx.conv_weight_gradient(l, g.grad);
+            else if (g.shape == form::per_channel)
+                ctx.channel_sums(g.grad, g.extent0);
+            else  // dense: parallel over outputs
+                ctx.gradient(g.grad, 1, g.extent0);
         }
         if (l.d_in_acc.defined()) {
             ctx.elementwise(l.d_spread, l.info.out);  // zero-padded once, not checked per load
