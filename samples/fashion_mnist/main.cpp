@@ -70,7 +70,7 @@ int run(const settings& s) {
         std::cout << "resumed from " << s.resume << " after epoch " << t.next_epoch() << "\n";
     }
     std::cout << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr
-              << " (" << s.schedule << "), seed " << s.seed << "\n";
+              << " (" << s.schedule << "), seed " << s.seed << std::endl;
 
     const fit_result result = t.fit(train, test, options);
     const evaluation final_test = result.history.empty() ? t.evaluate(test, *options.norm) : result.final_test;

@@ -3,9 +3,11 @@
 // the runtime that allocates these buffers. A pure function of the network.
 //
 // Kept: every layer's output except flatten's (a view of its input), the
-// loss head's (its input), and that of a conv, dense or pooling layer
-// directly followed by an activation or dropout (computed, fused, inside
-// that layer's output; backward never reads it).
+// loss head's (its input), that of a conv, dense or pooling layer directly
+// followed by an activation or dropout (computed, fused, inside that
+// layer's output; backward never reads it), and that of a batchnorm
+// directly followed by an activation (recomputed inside the activation from
+// batchnorm's stored input; activations differentiate through their output).
 #pragma once
 
 #include <array>
@@ -23,7 +25,8 @@ namespace detail {
 constexpr bool fuses_into_next(layer_kind k, layer_kind next) {
     const bool heavy = k == layer_kind::conv || k == layer_kind::fixed_conv || k == layer_kind::dense ||
                        k == layer_kind::maxpool || k == layer_kind::avgpool || k == layer_kind::global_avgpool;
-    return heavy && (next == layer_kind::activation || next == layer_kind::dropout);
+    return (heavy && (next == layer_kind::activation || next == layer_kind::dropout)) ||
+           (k == layer_kind::batchnorm && next == layer_kind::activation);
 }
 
 template <class Net>

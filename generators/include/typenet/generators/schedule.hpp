@@ -53,9 +53,17 @@ public:
         }
         f.reorder(v_.x, v_.y, v_.c, v_.n);
         if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
+        if (whole_images(s)) {
+            f.parallel(v_.n);
+            return v_.n;
+        }
         f.fuse(v_.c, v_.n, cn).parallel(cn);
         return cn;
     }
+
+    // Small planes make tasks too short to pay for themselves: a task takes
+    // a whole image instead.
+    static bool whole_images(const dsl::tensor_shape& s) { return s.h * s.w < 256; }
 
     // A reduction producing an activation-shaped Func, computed at root.
     void reduction(Func f, const dsl::tensor_shape& s) const {
@@ -68,7 +76,10 @@ public:
             f.update().fuse(v_.y, v_.n, task).parallel(task);
         } else {
             if (int lanes = row_lanes(s.w)) f.update().vectorize(v_.x, lanes, guard);
-            f.update().fuse(v_.c, v_.n, task).parallel(task);
+            if (whole_images(s))
+                f.update().parallel(v_.n);
+            else
+                f.update().fuse(v_.c, v_.n, task).parallel(task);
         }
     }
 
@@ -313,9 +324,12 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
                 ctx.parameter_sized(l.inv_std);
             }
             if (stored[i]) continue;
-            // Inference inlines an elementwise run into the Func that ends it.
+            // Inference inlines an elementwise run into the Func that ends it;
+            // training, a batchnorm into the activation after it.
             const bool run_continues = i + 1 < depth && is_elementwise(layers[i + 1].info.kind);
-            if (training || !run_continues) {
+            const bool normalizes_activation = kind == dsl::layer_kind::batchnorm && i + 1 < depth &&
+                                               layers[i + 1].info.kind == dsl::layer_kind::activation;
+            if ((training && !normalizes_activation) || !run_continues) {
                 ctx.elementwise(l.out, l.info.out);
                 stored[i] = true;
             }
@@ -330,8 +344,13 @@ template <class Net>
 void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
     schedule_context ctx(target, lowering.vars());
     using dsl::layer_kind;
-    for (lowered_layer& l : lowering.layers()) {
+    auto& layers = lowering.layers();
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        lowered_layer& l = layers[i];
         const auto kind = l.info.kind;
+        // Batchnorm stores its input gradient, so a layer before it reads
+        // that instead of storing a copy.
+        const bool d_out_stored = i + 1 < layers.size() && layers[i + 1].info.kind == layer_kind::batchnorm;
         if (kind == layer_kind::batchnorm) {
             for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
             ctx.parameter_sized(l.mean);
@@ -344,7 +363,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
         // Weights stay inline: stored, they would be computed up front and
         // live to the end, which Halide 14's lowering pays for cubically.
-        if (l.d_acc.defined()) ctx.elementwise(l.d_acc, l.info.out);
+        if (l.d_acc.defined() && !d_out_stored) ctx.elementwise(l.d_acc, l.info.out);
         for (const tensor_gradient& g : l.gradients) {
             using form = tensor_gradient::form;
             if (g.shape == form::conv_weight)

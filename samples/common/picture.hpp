@@ -1,0 +1,58 @@
+// Small raster pictures for the samples: gray images read with stb_image,
+// an RGB canvas with lines, rectangles and text (stb_easy_font), PNGs
+// written with stb_image_write through a temporary file and a rename, so a
+// failed write never leaves half a file.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace samples {
+
+// One gray channel, values in [0, 1], row after row.
+struct gray_image {
+    int width = 0, height = 0;
+    std::vector<float> values;
+    float at(int x, int y) const { return values[std::size_t(y) * std::size_t(width) + std::size_t(x)]; }
+};
+
+// Reads a PNG, JPEG, BMP, ... as gray: stb_image's luma, (77 R + 150 G + 29 B) / 256.
+// Throws std::runtime_error naming the file and stb's reason.
+gray_image load_gray(const std::filesystem::path& path);
+
+// Writes gray levels (one byte a pixel) as an 8-bit gray PNG.
+void save_gray_png(const std::filesystem::path& path, int width, int height, const std::vector<unsigned char>& levels);
+
+struct rgb {
+    unsigned char r = 0, g = 0, b = 0;
+};
+
+class picture {
+public:
+    picture(int width, int height, rgb background = {255, 255, 255});
+
+    int width() const { return width_; }
+    int height() const { return height_; }
+    rgb at(int x, int y) const;
+
+    void set(int x, int y, rgb color);  // ignores points outside
+    void fill_rect(int x, int y, int w, int h, rgb color);
+    void line(double x0, double y0, double x1, double y1, rgb color, int thickness = 1);
+    // Text with its top-left corner at (x, y); each font pixel drawn scale x scale.
+    void text(int x, int y, const std::string& s, rgb color, int scale = 1);
+    static int text_width(const std::string& s, int scale = 1);
+    // Gray levels (0-255) drawn with their top-left corner at (x, y).
+    void draw_gray(int x, int y, int w, int h, const std::vector<unsigned char>& levels);
+
+    void save_png(const std::filesystem::path& path) const;
+
+private:
+    int width_, height_;
+    std::vector<unsigned char> pixels_;
+};
+
+// Writes `bytes` to `path` through a temporary file beside it and a rename.
+void write_file_atomically(const std::filesystem::path& path, const std::vector<unsigned char>& bytes);
+
+}  // namespace samples
