@@ -20,12 +20,20 @@ std::string number(double v) {
     else std::snprintf(s, sizeof s, "%.3g", v);
     return s;
 }
+// 1, 2 or 5 times a power of ten, at least `raw`.
+double nice_step(double raw) {
+    if (!(raw > 0)) return 1;
+    const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * decade >= raw) return m * decade;
+    return 10 * decade;
+}
 }  // namespace
 
 picture line_chart::render(int width, int height) const {
     picture p(width, height);
     const rgb ink{40, 40, 40}, grid{225, 225, 225};
-    const int left = 80, right = 170, top = 40, bottom = 50;
+    const int left = 80, right = 170, top = 48, bottom = 50;
     const int plot_w = width - left - right, plot_h = height - top - bottom;
 
     const auto usable = [&](double y) { return std::isfinite(y) && (!log_y || y > 0); };
@@ -44,18 +52,22 @@ picture line_chart::render(int width, int height) const {
     const auto px = [&](double x) { return left + (x - x_min) / (x_max - x_min) * plot_w; };
     const auto py = [&](double y) { return top + plot_h - ((log_y ? std::log10(y) : y) - y_min) / (y_max - y_min) * plot_h; };
 
-    // Grid and tick labels: decades on a log axis, five steps otherwise.
-    const int y_ticks = log_y ? std::min(12, int(y_max - y_min)) : 5;
-    for (int t = 0; t <= y_ticks; ++t) {
-        const double f = y_min + (y_max - y_min) * t / y_ticks;
+    // Grid and tick labels at round values: whole decades on a log axis.
+    const auto ticks = [](double low, double high, bool whole) {
+        double step = nice_step((high - low) / 6);
+        if (whole) step = std::max(1.0, std::round(step));
+        std::vector<double> at;
+        for (double t = std::ceil(low / step) * step; t <= high + step * 1e-9; t += step) at.push_back(t);
+        return at;
+    };
+    for (double f : ticks(y_min, y_max, log_y)) {
         const double value = log_y ? std::pow(10.0, f) : f;
         const int y = int(py(value));
         p.line(left, y, left + plot_w, y, grid);
         const std::string label = log_y ? "1e" + std::to_string(int(std::lround(f))) : number(value);
         p.text(left - 8 - picture::text_width(label), y - 4, label, ink);
     }
-    for (int t = 0; t <= 5; ++t) {
-        const double value = x_min + (x_max - x_min) * t / 5;
+    for (double value : ticks(x_min, x_max, false)) {
         const int x = int(px(value));
         p.line(x, top, x, top + plot_h, grid);
         const std::string label = number(value);
@@ -63,9 +75,9 @@ picture line_chart::render(int width, int height) const {
     }
     p.line(left, top, left, top + plot_h, ink);
     p.line(left, top + plot_h, left + plot_w, top + plot_h, ink);
-    p.text(left, 12, title, ink, 2);
+    p.text(left, 8, title, ink, 2);
     p.text(left + plot_w / 2 - picture::text_width(x_label) / 2, height - 22, x_label, ink);
-    p.text(8, top - 16, y_label, ink);
+    p.text(8, top - 12, y_label, ink);
 
     for (std::size_t n = 0; n < lines.size(); ++n) {
         const series& s = lines[n];

@@ -113,6 +113,11 @@ void picture::draw_gray(int x, int y, int w, int h, const std::vector<unsigned c
         }
 }
 
+void picture::draw(const picture& other, int x, int y) {
+    for (int j = 0; j < other.height(); ++j)
+        for (int i = 0; i < other.width(); ++i) set(x + i, y + j, other.at(i, j));
+}
+
 void picture::save_png(const std::filesystem::path& path) const {
     write_file_atomically(path, encode_png(width_, height_, 3, pixels_.data()));
 }

@@ -44,6 +44,8 @@ public:
     static int text_width(const std::string& s, int scale = 1);
     // Gray levels (0-255) drawn with their top-left corner at (x, y).
     void draw_gray(int x, int y, int w, int h, const std::vector<unsigned char>& levels);
+    // Another picture with its top-left corner at (x, y).
+    void draw(const picture& other, int x, int y);
 
     void save_png(const std::filesystem::path& path) const;
 

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <typenet/trainer.hpp>
 
+#include "common/line_chart.hpp"
 #include "eva_net_kernels.hpp"
 #include "fashion_net_kernels.hpp"
 
@@ -35,6 +36,7 @@ struct settings {
     bool flip = false;
     std::string init;
     bool confusion = false;
+    std::string plot;
 };
 
 template <class Kernels>
@@ -61,6 +63,30 @@ int run(const settings& s) {
     options.patience = s.patience;
     options.interactive = isatty(STDOUT_FILENO);
     options.norm = measure_normalization(train);
+
+    // Training curves, redrawn after every epoch.
+    std::vector<epoch_record> history;
+    if (!s.plot.empty())
+        options.on_epoch = [&](const epoch_record& r) {
+            history.push_back(r);
+            samples::line_chart loss{"loss per epoch", "epoch", "cross-entropy", false, {}};
+            samples::line_chart accuracy{"accuracy per epoch", "epoch", "accuracy", false, {}};
+            samples::series train_loss{"train", {}, {}}, test_loss{"test", {}, {}}, train_acc{"train", {}, {}},
+                test_acc{"test", {}, {}};
+            for (const epoch_record& e : history) {
+                for (auto* series : {&train_loss, &test_loss, &train_acc, &test_acc}) series->x.push_back(e.epoch);
+                train_loss.y.push_back(e.train_loss), test_loss.y.push_back(e.test_loss);
+                train_acc.y.push_back(e.train_accuracy), test_acc.y.push_back(e.test_accuracy);
+            }
+            loss.lines = {train_loss, test_loss};
+            accuracy.lines = {train_acc, test_acc};
+            const samples::picture top = loss.render(800, 400), bottom = accuracy.render(800, 400);
+            samples::picture both(800, 800);
+            both.draw(top, 0, 0);
+            both.draw(bottom, 0, 400);
+            both.save_png(s.plot);
+            return true;
+        };
 
     init_plan plan;
     if (!s.init.empty()) plan.weights = initializer::named(s.init);
@@ -108,6 +134,7 @@ int main(int argc, char** argv) {
     app.add_flag("--flip", s.flip, "augmentation: random horizontal flips");
     app.add_option("--init", s.init, "weight initializer for every layer (default: he_normal before ReLU)");
     app.add_flag("--confusion", s.confusion, "print the confusion matrix and per-class accuracy at the end");
+    app.add_option("--plot", s.plot, "draw loss and accuracy per epoch (train and test) into this PNG, every epoch");
     CLI11_PARSE(app, argc, argv);
 
     try {

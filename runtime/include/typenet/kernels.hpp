@@ -181,6 +181,31 @@ public:
         return run_train(input, labels, {&no_d_output, 1}, batch, params, state, gradients, {}, seed);
     }
 
+    // The layers whose outputs a training step keeps between its passes
+    // (dsl::training_activations): which train_step_observed copies out.
+    static constexpr auto stored_layers = dsl::training_activations(network);
+    static constexpr std::size_t stored_size(std::size_t batch) {
+        std::size_t n = 0;
+        for (const auto& s : stored_layers) n += batch * s.shape.size();
+        return n;
+    }
+
+    // train_step, also copying out the activations its forward pass kept:
+    // for each entry of stored_layers in order, batch x that layer's output
+    // (NCHW), back to back (stored_size(batch) values).
+    static step_result train_step_observed(std::span<const float> input, std::span<const std::int32_t> labels,
+                                           std::size_t batch, std::span<const float> params, std::span<float> state,
+                                           std::span<float> gradients, std::uint32_t seed, std::span<float> activations)
+        requires has_loss_head
+    {
+        check_common(input, batch, params, state.size());
+        check_labels(labels, batch);
+        check_gradients(gradients);
+        detail::require_size("the activations", activations.size(), stored_size(batch), "this network's stored layers");
+        float no_d_output = 0;
+        return run_train(input, labels, {&no_d_output, 1}, batch, params, state, gradients, {}, seed, activations);
+    }
+
     // For a network without a loss head: the gradients of an outside loss
     // whose gradient with respect to the network's output is `d_output`, for
     // every parameter and for the input (`d_input`, shaped like `input`).
@@ -200,7 +225,7 @@ public:
     }
 
 private:
-    static constexpr auto stored = dsl::training_activations(network);
+    static constexpr auto& stored = stored_layers;
     static constexpr auto& param_tensors = dsl::parameter_layout(network);
     static constexpr auto& state_tensors = dsl::buffer_layout(network);
 
@@ -263,7 +288,7 @@ private:
     static step_result run_train(std::span<const float> input, std::span<const std::int32_t> labels,
                                  std::span<const float> d_output, std::size_t batch, std::span<const float> params,
                                  std::span<float> state, std::span<float> gradients, std::span<float> d_input,
-                                 std::uint32_t seed) {
+                                 std::uint32_t seed, std::span<float> activations_out = {}) {
         using detail::aligned_scratch;
         // Workspace: the activations backward reads, then the gradients, then
         // the new running statistics.
@@ -299,6 +324,15 @@ private:
         if (state_tensors.empty()) f.buffer(placeholder, {1});
         add_activations(f);
         f.call(Pipelines::train_forward, std::size(Pipelines::train_forward), "training forward");
+        if (!activations_out.empty()) {
+            const float* from = workspace;
+            float* to = activations_out.data();
+            for (const auto& s : stored) {
+                std::copy_n(from, batch * s.shape.size(), to);
+                from += aligned_scratch::round_up(batch * s.shape.size());
+                to += batch * s.shape.size();
+            }
+        }
 
         detail::call_arguments b(8 + stored.size() + param_tensors.size());
         const std::vector<int> one{1, 1, 1, 1};
