@@ -36,7 +36,7 @@ def conv_bn_relu(cin, cout, k, pad=0):
 if network == "fashion":
     model = nn.Sequential(*conv_bn_relu(1, 32, 3, 1), *conv_bn_relu(32, 32, 3, 1), nn.MaxPool2d(2),
                           *conv_bn_relu(32, 64, 3, 1), *conv_bn_relu(64, 64, 3, 1), nn.MaxPool2d(2),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.25), nn.Linear(64, 10))
+                          nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10))
 else:
     model = nn.Sequential(*conv_bn_relu(1, 8, 3), *conv_bn_relu(8, 16, 3), *conv_bn_relu(16, 16, 3), nn.MaxPool2d(2),
                           *conv_bn_relu(16, 8, 1), *conv_bn_relu(8, 16, 3), *conv_bn_relu(16, 16, 3),

@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev                     # gzip-compressed IDX data
   nlohmann-json3-dev             # safetensors headers
   libcli11-dev                   # the samples' command lines
+  libstb-dev pkg-config          # the samples' images (PNG, JPEG)
   dataset-fashion-mnist          # the main job's data
 )
 

@@ -26,7 +26,7 @@ struct settings {
     std::size_t batch = 64;
     std::string optimizer = "momentum";
     double lr = 0.05;
-    double weight_decay = 0;
+    double weight_decay = 5e-4;
     std::string schedule = "one_cycle";
     std::uint64_t seed = 1;
     int threads = 2;
