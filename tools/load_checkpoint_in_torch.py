@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""Loads a fashion_net checkpoint written by samples/fashion_mnist into the
+equivalent torch.nn.Sequential with load_state_dict (strict), and prints
+its Fashion-MNIST test accuracy: a check that the checkpoint's names,
+shapes and bytes are PyTorch's.
+    usage: tools/load_checkpoint_in_torch.py run.safetensors
+(Reads safetensors with the standard library: Debian has no python3-safetensors.)
+"""
+import gzip, json, struct, sys
+import numpy as np
+import torch
+import torch.nn as nn
+
+DTYPES = {"F32": np.float32, "I64": np.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, t in header.items():
+        begin, end = t["data_offsets"]
+        tensors[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype=DTYPES[t["dtype"]]).reshape(t["shape"]).copy())
+    return tensors, meta
+
+
+def conv_bn_relu(cin, cout):
+    return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+tensors, meta = read_safetensors(sys.argv[1])
+model = nn.Sequential(*conv_bn_relu(1, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2), *conv_bn_relu(32, 64),
+                      *conv_bn_relu(64, 64), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 10))
+model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")}, strict=True)
+model.eval()
+
+DATA = "/usr/share/datasets/fashion-mnist"
+with gzip.open(f"{DATA}/t10k-images-idx3-ubyte.gz") as f:
+    x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28).astype(np.float32) / 255
+with gzip.open(f"{DATA}/t10k-labels-idx1-ubyte.gz") as f:
+    y = torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64))
+mean, std = float(meta["normalization_mean"]), float(meta["normalization_std"])
+x = (torch.from_numpy(x) - mean) / std
+with torch.no_grad():
+    correct = (model(x).argmax(1) == y).sum().item()
+print(f"epoch {meta.get('epoch')}, optimizer {meta.get('optimizer')}: PyTorch test accuracy {correct / len(y):.4f}")
