@@ -102,7 +102,11 @@ public:
     // is whole vectors of output columns by a few output channels, and every
     // input channel and kernel tap is accumulated into it while it stays in
     // registers (the technique of Halide's apps/conv_layer, over NCHW rows).
-    void conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r) const {
+    //
+    // With `weights` given (the forward pass, whose weights are stored), a
+    // narrow map whose rows would waste vector lanes is tiled the other way
+    // (conv_tiles_across_channels).
+    void conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r, Func weights = Func()) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         // The tile width (whole vectors) that computes the fewest columns
         // twice: tiles overlap at the end of a row (ShiftInwards).
@@ -115,6 +119,9 @@ public:
                 if (lanes == 0 || columns < computed) lanes = l, vectors = v, computed = columns;
             }
         const bool vector_x = lanes > 0;
+        const bool wastes_lanes = !vector_x || lanes < vec_ || computed * 5 > s.w * 6;  // > 20% recomputed
+        if (weights.defined() && wastes_lanes && s.c % vec_ == 0 && s.w <= accumulators_)
+            return conv_tiles_across_channels(acc, consumer, s, r, weights);
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
         // As many output channels as registers allow, dividing the channel count.
         const int budget = std::max(1, accumulators_ / (vector_x ? vectors : tile_x));
@@ -141,6 +148,23 @@ public:
         } else {
             acc.update().unroll(x);
         }
+    }
+
+    // Register tiles of a whole output row by one or two vectors of output
+    // channels: for each input channel and tap, one contiguous load of
+    // weights (stored output-channel innermost) and one broadcast input
+    // pixel per column feed whole-width FMAs, however narrow the row.
+    void conv_tiles_across_channels(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
+                                    Func weights) const {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const int vectors = s.c % (2 * vec_) == 0 && 2 * s.w <= accumulators_ ? 2 : 1;
+        Var co("co"), ci("ci"), yn("yn");
+        consumer.compute_root().split(c, co, ci, vec_ * vectors).reorder(x, ci, co, y, n).fuse(y, n, yn).parallel(yn);
+        if (int lanes = row_lanes(s.w)) consumer.vectorize(x, lanes);
+        acc.compute_at(consumer, co).reorder_storage(c, x, y, n).reorder(c, x, y, n).vectorize(c, vec_);
+        acc.update().reorder(c, x, r.x, r.y, r.z, y, n).vectorize(c, vec_).unroll(c).unroll(x);
+        const auto w = weights.args();  // (kx, ky, ci, co)
+        weights.reorder_storage(w[3], w[0], w[1], w[2]);
     }
 
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
@@ -301,7 +325,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             // reduction reads plain memory instead of checking every load.
             if (l.info.slides && l.info.slides->pad > 0 && l.padded.defined()) ctx.elementwise(l.padded, l.info.in);
             if (conv) {
-                ctx.conv_tiles(l.acc, consumer, l.info.out, l.r);
+                ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, l.weights);
             } else if (consumer.name() == l.acc.name()) {
                 if (l.acc.has_update_definition())
                     ctx.reduction(l.acc, l.info.out);
