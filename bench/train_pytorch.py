@@ -9,6 +9,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from torch_nets import NETWORKS
+
 network, threads = sys.argv[1], int(sys.argv[2])
 images = int(sys.argv[3]) if len(sys.argv) > 3 else 60000
 torch.set_num_threads(threads)
@@ -28,20 +30,7 @@ x = (x - x.mean()) / x.std()
 y = torch.from_numpy(y)
 
 
-def conv_bn_relu(cin, cout, k, pad=0):
-    return [nn.Conv2d(cin, cout, k, padding=pad), nn.BatchNorm2d(cout), nn.ReLU()]
-
-
-# samples/networks/fashion_nets.hpp, layer for layer.
-if network == "fashion":
-    model = nn.Sequential(*conv_bn_relu(1, 32, 3, 1), *conv_bn_relu(32, 32, 3, 1), nn.MaxPool2d(2),
-                          *conv_bn_relu(32, 64, 3, 1), *conv_bn_relu(64, 64, 3, 1), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 10))
-else:
-    model = nn.Sequential(*conv_bn_relu(1, 8, 3), *conv_bn_relu(8, 16, 3), *conv_bn_relu(16, 16, 3), nn.MaxPool2d(2),
-                          *conv_bn_relu(16, 8, 1), *conv_bn_relu(8, 16, 3), *conv_bn_relu(16, 16, 3),
-                          *conv_bn_relu(16, 16, 3), nn.Dropout(0.05), *conv_bn_relu(16, 16, 3), nn.Conv2d(16, 10, 1),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten())
+model = NETWORKS[network]()
 
 # typenet's default initialization: He normal before a ReLU, Xavier uniform otherwise, zero biases.
 layers = list(model)

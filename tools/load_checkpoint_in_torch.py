@@ -6,10 +6,12 @@ shapes and bytes are PyTorch's.
     usage: tools/load_checkpoint_in_torch.py run.safetensors
 (Reads safetensors with the standard library: Debian has no python3-safetensors.)
 """
-import gzip, json, struct, sys
+import gzip, json, pathlib, struct, sys
 import numpy as np
 import torch
-import torch.nn as nn
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "bench"))
+from torch_nets import fashion_net  # noqa: E402
 
 DTYPES = {"F32": np.float32, "I64": np.int64}
 
@@ -27,13 +29,8 @@ def read_safetensors(path):
     return tensors, meta
 
 
-def conv_bn_relu(cin, cout):
-    return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
-
-
 tensors, meta = read_safetensors(sys.argv[1])
-model = nn.Sequential(*conv_bn_relu(1, 32), *conv_bn_relu(32, 32), nn.MaxPool2d(2), *conv_bn_relu(32, 64),
-                      *conv_bn_relu(64, 64), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.25), nn.Linear(3136, 10))
+model = fashion_net()
 model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")}, strict=True)
 model.eval()
 

@@ -1,6 +1,7 @@
 #include <typenet/checkpoint.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -85,6 +86,7 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
             fail("it holds tensor \"" + t.name + "\" (" + t.shape_text() + "), which this network does not have");
 
     std::vector<optimizer::named_state> optimizer_state;
+    long long optimizer_steps = 0;
     if (state.optim) {
         const auto saved = file.metadata.find("optimizer");
         const std::string_view mine = optimizer_name(state.optim->options().kind);
@@ -94,6 +96,12 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
         if (saved->second != mine)
             throw checkpoint_error("typenet: checkpoint " + path.string() + " was trained with " + saved->second +
                                    ", not " + std::string(mine) + "; resume with --optimizer " + saved->second);
+        const auto steps = file.metadata.find("optimizer_steps");
+        if (steps == file.metadata.end()) fail("its optimizer_steps metadata is missing");
+        char* end = nullptr;
+        optimizer_steps = std::strtoll(steps->second.c_str(), &end, 10);
+        if (optimizer_steps < 0 || end == steps->second.c_str() || *end != '\0')
+            fail("its optimizer_steps metadata, \"" + steps->second + "\", is not a count");
         optimizer_state = state.optim->state();
         for (const auto& [state_name, values] : optimizer_state)
             for (const dsl::tensor_entry& e : state.param_layout) {
@@ -118,7 +126,7 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
                     *file.find("optimizer." + std::string(state_name) + "." + std::string(e.name.view()));
                 std::memcpy(values.data() + e.offset, found.data.data(), found.data.size());
             }
-        state.optim->set_steps(std::stoll(file.metadata.at("optimizer_steps")));
+        state.optim->set_steps(optimizer_steps);
     }
     return file.metadata;
 }

@@ -7,41 +7,19 @@
 namespace typenet {
 
 optimizer_options optimizer_options::sgd(double lr, double momentum, double weight_decay, bool nesterov) {
-    optimizer_options o;
-    o.kind = optimizer_kind::sgd;
-    o.lr = lr;
-    o.momentum = momentum;
-    o.weight_decay = weight_decay;
-    o.nesterov = nesterov;
-    return o;
+    return {.kind = optimizer_kind::sgd, .lr = lr, .weight_decay = weight_decay, .momentum = momentum, .nesterov = nesterov};
 }
 optimizer_options optimizer_options::adagrad(double lr, double weight_decay) {
-    optimizer_options o;
-    o.kind = optimizer_kind::adagrad;
-    o.lr = lr;
-    o.weight_decay = weight_decay;
-    o.eps = 1e-10;
-    return o;
+    return {.kind = optimizer_kind::adagrad, .lr = lr, .weight_decay = weight_decay, .eps = 1e-10};
 }
 optimizer_options optimizer_options::rmsprop(double lr, double momentum, double weight_decay) {
-    optimizer_options o;
-    o.kind = optimizer_kind::rmsprop;
-    o.lr = lr;
-    o.momentum = momentum;
-    o.weight_decay = weight_decay;
-    return o;
+    return {.kind = optimizer_kind::rmsprop, .lr = lr, .weight_decay = weight_decay, .momentum = momentum};
 }
 optimizer_options optimizer_options::adam(double lr, double weight_decay) {
-    optimizer_options o;
-    o.kind = optimizer_kind::adam;
-    o.lr = lr;
-    o.weight_decay = weight_decay;
-    return o;
+    return {.kind = optimizer_kind::adam, .lr = lr, .weight_decay = weight_decay};
 }
 optimizer_options optimizer_options::adamw(double lr, double weight_decay) {
-    optimizer_options o = adam(lr, weight_decay);
-    o.kind = optimizer_kind::adamw;
-    return o;
+    return {.kind = optimizer_kind::adamw, .lr = lr, .weight_decay = weight_decay};
 }
 optimizer_options optimizer_options::named(std::string_view name, double lr) {
     if (name == "sgd") return sgd(lr);

@@ -39,6 +39,25 @@ struct settings {
     std::string plot;
 };
 
+// Loss above, accuracy below, train and test, one point per epoch.
+void draw_training_curves(const std::vector<typenet::epoch_record>& history, const std::string& path) {
+    samples::line_chart loss{"loss per epoch", "epoch", "cross-entropy", false, {}};
+    samples::line_chart accuracy{"accuracy per epoch", "epoch", "accuracy", false, {}};
+    samples::series train_loss{"train", {}, {}}, test_loss{"test", {}, {}}, train_acc{"train", {}, {}},
+        test_acc{"test", {}, {}};
+    for (const typenet::epoch_record& e : history) {
+        for (auto* line : {&train_loss, &test_loss, &train_acc, &test_acc}) line->x.push_back(e.epoch);
+        train_loss.y.push_back(e.train_loss), test_loss.y.push_back(e.test_loss);
+        train_acc.y.push_back(e.train_accuracy), test_acc.y.push_back(e.test_accuracy);
+    }
+    loss.lines = {train_loss, test_loss};
+    accuracy.lines = {train_acc, test_acc};
+    samples::picture both(800, 800);
+    both.draw(loss.render(800, 400), 0, 0);
+    both.draw(accuracy.render(800, 400), 0, 400);
+    both.save_png(path);
+}
+
 template <class Kernels>
 int run(const settings& s) {
     using namespace typenet;
@@ -69,22 +88,7 @@ int run(const settings& s) {
     if (!s.plot.empty())
         options.on_epoch = [&](const epoch_record& r) {
             history.push_back(r);
-            samples::line_chart loss{"loss per epoch", "epoch", "cross-entropy", false, {}};
-            samples::line_chart accuracy{"accuracy per epoch", "epoch", "accuracy", false, {}};
-            samples::series train_loss{"train", {}, {}}, test_loss{"test", {}, {}}, train_acc{"train", {}, {}},
-                test_acc{"test", {}, {}};
-            for (const epoch_record& e : history) {
-                for (auto* series : {&train_loss, &test_loss, &train_acc, &test_acc}) series->x.push_back(e.epoch);
-                train_loss.y.push_back(e.train_loss), test_loss.y.push_back(e.test_loss);
-                train_acc.y.push_back(e.train_accuracy), test_acc.y.push_back(e.test_accuracy);
-            }
-            loss.lines = {train_loss, test_loss};
-            accuracy.lines = {train_acc, test_acc};
-            const samples::picture top = loss.render(800, 400), bottom = accuracy.render(800, 400);
-            samples::picture both(800, 800);
-            both.draw(top, 0, 0);
-            both.draw(bottom, 0, 400);
-            both.save_png(s.plot);
+            draw_training_curves(history, s.plot);
             return true;
         };
 

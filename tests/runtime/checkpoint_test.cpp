@@ -114,6 +114,26 @@ TEST_CASE("another network's checkpoint is refused, naming the tensor and both s
     CHECK_THROWS_WITH(load_checkpoint(dir / "small.safetensors", with_optimizer), Catch::Contains("no optimizer state"));
 }
 
+TEST_CASE("a checkpoint whose optimizer step count is unreadable restores nothing", "[checkpoint]") {
+    temp_dir dir;
+    model<decltype(small)> saved(0.5f);
+    save_checkpoint(dir / "c.safetensors", saved.view(), {});
+    safetensors_file file = read_safetensors(dir / "c.safetensors");
+    file.metadata["optimizer_steps"] = "many";
+    write_safetensors(dir / "c.safetensors", file);
+
+    model<decltype(small)> loaded(-1.0f);
+    const auto before = loaded.params;
+    training_state_view view = loaded.view();
+    CHECK_THROWS_WITH(load_checkpoint(dir / "c.safetensors", view),
+                      Catch::Contains("optimizer_steps metadata, \"many\", is not a count"));
+    CHECK(loaded.params == before);
+    file.metadata.erase("optimizer_steps");
+    write_safetensors(dir / "c.safetensors", file);
+    CHECK_THROWS_WITH(load_checkpoint(dir / "c.safetensors", view), Catch::Contains("optimizer_steps metadata is missing"));
+    CHECK(loaded.params == before);
+}
+
 TEST_CASE("a damaged checkpoint is refused with the reason", "[checkpoint]") {
     temp_dir dir;
     model<decltype(small)> m(0.5f);

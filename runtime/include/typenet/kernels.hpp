@@ -225,7 +225,6 @@ public:
     }
 
 private:
-    static constexpr auto& stored = stored_layers;
     static constexpr auto& param_tensors = dsl::parameter_layout(network);
     static constexpr auto& state_tensors = dsl::buffer_layout(network);
 
@@ -293,7 +292,7 @@ private:
         // Workspace: the activations backward reads, then the gradients, then
         // the new running statistics.
         std::size_t activations_size = 0;
-        for (const auto& s : stored) activations_size += aligned_scratch::round_up(batch * s.shape.size());
+        for (const auto& s : stored_layers) activations_size += aligned_scratch::round_up(batch * s.shape.size());
         thread_local aligned_scratch scratch;
         float* workspace = scratch.reserve(activations_size + gradient_slots.back() + state_slots.back() +
                                            aligned_scratch::alignment);
@@ -302,16 +301,16 @@ private:
         float* const placeholder = state_at + state_slots.back();  // one element for an empty output
         const auto add_activations = [&](detail::call_arguments& a) {
             float* at = workspace;
-            for (const auto& s : stored) {
+            for (const auto& s : stored_layers) {
                 a.buffer(at, detail::image_extents(s.shape, batch));
                 at += aligned_scratch::round_up(batch * s.shape.size());
             }
-            if (stored.empty()) a.buffer(placeholder, {1, 1, 1, 1});
+            if (stored_layers.empty()) a.buffer(placeholder, {1, 1, 1, 1});
         };
         float no_params = 0, no_state = 0;
         step_result result;
 
-        detail::call_arguments f(8 + state_tensors.size() + stored.size());
+        detail::call_arguments f(8 + state_tensors.size() + stored_layers.size());
         f.buffer(input.data(), detail::image_extents(input_shape, batch));
         f.buffer(labels.data(), {static_cast<int>(labels.size())});
         f.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
@@ -327,14 +326,14 @@ private:
         if (!activations_out.empty()) {
             const float* from = workspace;
             float* to = activations_out.data();
-            for (const auto& s : stored) {
+            for (const auto& s : stored_layers) {
                 std::copy_n(from, batch * s.shape.size(), to);
                 from += aligned_scratch::round_up(batch * s.shape.size());
                 to += batch * s.shape.size();
             }
         }
 
-        detail::call_arguments b(8 + stored.size() + param_tensors.size());
+        detail::call_arguments b(8 + stored_layers.size() + param_tensors.size());
         const std::vector<int> one{1, 1, 1, 1};
         b.buffer(input.data(), detail::image_extents(input_shape, batch));
         b.buffer(labels.data(), {static_cast<int>(labels.size())});

@@ -46,6 +46,8 @@ struct optimizer_options {
     static optimizer_options adamw(double lr = 0.001, double weight_decay = 0.01);
     // By name: "sgd", "momentum" (0.9), "nesterov" (0.9), "adagrad", "rmsprop", "adam", "adamw".
     static optimizer_options named(std::string_view name, double lr);
+
+    bool operator==(const optimizer_options&) const = default;
 };
 
 std::string_view optimizer_name(optimizer_kind kind);

@@ -108,7 +108,12 @@ public:
         check_set(test, "test");
         if (options.batch == 0) throw std::invalid_argument("typenet: the batch size must be at least 1");
         const normalization norm = options.norm ? *options.norm : measure_normalization(train);
-        if (!optim_ || optim_->options().kind != options.optim.kind) optim_.emplace(options.optim, parameter_count);
+        // The optimizer (and its state) carries on when this is the same
+        // optimizer: a resumed run, or fit() called again. The rate comes
+        // from `options` at every step either way.
+        optimizer_options wanted = options.optim;
+        if (optim_) wanted.lr = optim_->options().lr;
+        if (!optim_ || optim_->options() != wanted) optim_.emplace(options.optim, parameter_count);
         std::ostream& out = *options.out;
         metrics_log log = options.log.empty() ? metrics_log() : metrics_log(options.log);
         progress_display progress(out, options.interactive);

@@ -21,19 +21,22 @@ struct stored_activation {
     tensor_shape shape{};
 };
 
-namespace detail {
-constexpr bool fuses_into_next(layer_kind k, layer_kind next) {
+// Whether a layer of kind `k` followed by one of kind `next` is computed
+// inside the next layer in training, and so not kept (the rule above); the
+// generators' schedules follow the same rule.
+constexpr bool computed_inside_next(layer_kind k, layer_kind next) {
     const bool heavy = k == layer_kind::conv || k == layer_kind::fixed_conv || k == layer_kind::dense ||
                        k == layer_kind::maxpool || k == layer_kind::avgpool || k == layer_kind::global_avgpool;
     return (heavy && (next == layer_kind::activation || next == layer_kind::dropout)) ||
            (k == layer_kind::batchnorm && next == layer_kind::activation);
 }
 
+namespace detail {
 template <class Net>
 constexpr bool is_stored(std::size_t i) {
     const auto& l = analysis<Net>::result.layers;
     if (l[i].kind == layer_kind::flatten || l[i].kind == layer_kind::softmax_xent) return false;
-    return !(i + 1 < Net::depth && fuses_into_next(l[i].kind, l[i + 1].kind));
+    return !(i + 1 < Net::depth && computed_inside_next(l[i].kind, l[i + 1].kind));
 }
 
 template <class Net>

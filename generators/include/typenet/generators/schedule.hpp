@@ -248,7 +248,7 @@ public:
         f.compute_root();
         const Var c = f.args()[0];
         Var co("co"), ci("ci");
-        const int lanes = std::min(vec_, channels >= vec_ ? vec_ : 8);
+        const int lanes = channels >= vec_ ? vec_ : std::min(vec_, 8);
         if (channels >= 8)
             f.update().split(c, co, ci, lanes, guard).vectorize(ci).parallel(co);
         else
@@ -258,12 +258,12 @@ public:
     // A small Func over parameters (weights, per-channel statistics).
     void parameter_sized(Func f) const { f.compute_root(); }
 
-    // A gradient output (four dimensions, see tensor_gradient): parallel over
-    // `parallel_dim`, vectorized over its first dimension when that is wide.
-    void gradient(Func f, int parallel_dim, int first_extent) const {
+    // A dense weight gradient dw(in, out): parallel over outputs, vectors
+    // along inputs when there are enough of them.
+    void dense_weight_gradient(Func f, int inputs) const {
         const auto args = f.args();
-        if (parallel_dim > 0) f.update().parallel(args[parallel_dim]);
-        if (first_extent >= vec_) {
+        f.update().parallel(args[1]);
+        if (inputs >= vec_) {
             f.vectorize(args[0], vec_);
             f.update().vectorize(args[0], vec_, guard);
         }
@@ -351,9 +351,8 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             // Inference inlines an elementwise run into the Func that ends it;
             // training, a batchnorm into the activation after it.
             const bool run_continues = i + 1 < depth && is_elementwise(layers[i + 1].info.kind);
-            const bool normalizes_activation = kind == dsl::layer_kind::batchnorm && i + 1 < depth &&
-                                               layers[i + 1].info.kind == dsl::layer_kind::activation;
-            if ((training && !normalizes_activation) || !run_continues) {
+            const bool inside_next = i + 1 < depth && dsl::computed_inside_next(kind, layers[i + 1].info.kind);
+            if ((training && !inside_next) || !run_continues) {
                 ctx.elementwise(l.out, l.info.out);
                 stored[i] = true;
             }
@@ -394,8 +393,8 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
                 ctx.conv_weight_gradient(l, g.grad);
             else if (g.shape == form::per_channel)
                 ctx.channel_sums(g.grad, g.extent0);
-            else  // dense: parallel over outputs
-                ctx.gradient(g.grad, 1, g.extent0);
+            else
+                ctx.dense_weight_gradient(g.grad, g.extent0);
         }
         if (l.d_in_acc.defined()) {
             ctx.elementwise(l.d_spread, l.info.out);  // zero-padded once, not checked per load
