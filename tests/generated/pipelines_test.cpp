@@ -13,6 +13,7 @@
 #include "pooled_kernels.hpp"
 #include "reference.hpp"
 #include "smooth_kernels.hpp"
+#include "tiled_kernels.hpp"
 #include "wide_kernels.hpp"
 
 namespace {
@@ -135,6 +136,9 @@ TEST_CASE("pooled: forward matches the reference on every target", "[generated]"
 TEST_CASE("wide: forward matches the reference on every target", "[generated]") {
     check_forward<wide_kernels>(3, 0.15f);
 }
+TEST_CASE("tiled: forward matches the reference on every target", "[generated]") {
+    check_forward<tiled_kernels>(3, 0.15f);
+}
 TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
     check_forward<headless_kernels>(2);
 }
@@ -151,6 +155,9 @@ TEST_CASE("pooled: loss, running statistics and gradients match the reference", 
 
 TEST_CASE("wide: loss, running statistics and gradients match the reference", "[generated][gradients]") {
     check_training<wide_kernels>(3, 0.15f, 11);  // 146 of its 1,603 parameters
+}
+TEST_CASE("tiled: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<tiled_kernels>(2, 0.15f, 37);  // 199 of its 7,347 parameters
 }
 
 TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",

@@ -33,6 +33,14 @@ inline constexpr auto pooled =
 inline constexpr auto wide = input<1, 40, 40> | conv<8, 3, pad<1>> | relu | maxpool<4> | conv<16, 3, stride<2>> |
                              batchnorm | relu | conv<16, 1> | global_avgpool | flatten | dense<3> | softmax_xent<3>;
 
+// Maps of whole channel vectors (16) whose rows are too narrow for vectors
+// along x: conv tiles across channels, forward and for the input gradient, on
+// rows wider than 16 (17), of 8 to 16 (8, 10) and under 8 (6), with a
+// batchnorm computed inside the activation after it.
+inline constexpr auto tiled = input<2, 19, 12> | conv<16, 3> | relu | conv<16, 3, pad<1>> | batchnorm | relu |
+                              maxpool<2> | conv<16, 3, pad<1>> | relu | conv<16, 3> | global_avgpool | flatten |
+                              dense<3> | softmax_xent<3>;
+
 // No loss head: trained through the gradient of an outside loss.
 inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> | relu | conv<2, 1>;
 

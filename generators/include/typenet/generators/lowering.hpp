@@ -86,6 +86,9 @@ public:
         stored_outputs define_into, read_from;
         // The pipeline output the gradient of parameter_layout's tensor i is defined in.
         std::function<Func(std::size_t tensor)> gradient_into;
+        // The pipeline output the first layer's input gradient is defined in,
+        // where that layer is a conv (else the pipeline copies it).
+        std::optional<Func> input_gradient_into;
     };
 
     network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed, storage stored = {})
@@ -352,10 +355,15 @@ private:
         }
         l.r_d_in = RDom(0, win.kw, 0, win.kh, 0, out.c, "r_dx_" + l.name);
         const RDom& r = l.r_d_in;
+        // Rows of taps that fall in d_spread's zero border add nothing: the
+        // predicate trims them from each row's loop.
+        const Expr row = y + p - r.y * d;
+        l.r_d_in.where(row >= 0 && row <= (out.h - 1) * s);
         l.d_in_acc = Func(l.name + "_dx_acc");
         l.d_in_acc(x, y, c, n) = 0.f;
         l.d_in_acc(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
-        l.d_in = Func(l.name + "_dx");
+        l.d_in = l.info.index == 0 && stored_.input_gradient_into ? *stored_.input_gradient_into
+                                                                  : Func(l.name + "_dx");
         l.d_in(x, y, c, n) = l.d_in_acc(x, y, c, n);
     }
 

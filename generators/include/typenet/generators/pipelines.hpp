@@ -72,10 +72,18 @@ public:
 
     void generate() {
         using k = network_constants<Net>;
+        // The last layer's output is defined in `output` where its lowering
+        // allows, so the scores are not copied.
+        const int last = static_cast<int>(Net::depth) - (k::has_loss ? 2 : 1);
+        const auto define_into = [this, last](int layer) -> std::optional<Func> {
+            if (layer == last) return Func(output);
+            return std::nullopt;
+        };
         lowering_ = std::make_unique<network_lowering<Net>>(mode::inference, Func(input), Func(params), Func(state),
-                                                            input.dim(3).extent(), Expr(0));
+                                                            input.dim(3).extent(), Expr(0),
+                                                            typename network_lowering<Net>::storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
-        output(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
+        if (!Func(output).defined()) output(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
         if constexpr (k::has_loss) {
             auto terms = lowering_->softmax_xent(Func(labels));
             loss() = terms.loss();
@@ -121,7 +129,7 @@ public:
         };
         lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params), Func(state),
                                                             input.dim(3).extent(), seed,
-                                                            typename network_lowering<Net>::storage{define_into, {}, {}});
+                                                            typename network_lowering<Net>::storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
         if constexpr (k::has_loss) {
             auto terms = lowering_->softmax_xent(Func(labels));
@@ -184,9 +192,11 @@ public:
         lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params), no_state,
                                                             input.dim(3).extent(), seed,
                                                             typename network_lowering<Net>::storage{
-                                                                {}, read_stored, [this](std::size_t i) {
+                                                                {}, read_stored,
+                                                                [this](std::size_t i) {
                                                                     return gradients[k::gradient_outputs - 1 - i];
-                                                                }});
+                                                                },
+                                                                k::has_loss ? std::nullopt : std::optional<Func>(d_input)});
         const dims& v = lowering_->vars();
         Func scores_gradient;
         if constexpr (k::has_loss) {
@@ -203,7 +213,8 @@ public:
             d_input(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: only networks without a loss head return it
             for (int d = 0; d < 4; ++d) d_input.dim(d).set_bounds(0, 1);
         } else {
-            d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
+            if (input_gradient.name() != Func(d_input).name())
+                d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
             constrain_like_output(d_input, input, k::input);
         }
         constexpr auto& tensors = dsl::parameter_layout(k::net);

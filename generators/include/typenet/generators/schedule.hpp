@@ -16,6 +16,17 @@
 
 namespace typenet::gen {
 
+// The weights a conv's register tiles read, for tiles across channels: `f`
+// over (kx, ky, ci, co); `tile_channel`, the argument along the tile's
+// channels (3 forward, 2 for the input gradient); `copy`, whether the tiles
+// read a copy of `f` in their own layout (`f` is inline, or stored for
+// another reader) rather than `f` itself.
+struct conv_weights {
+    Func f;
+    int tile_channel = 3;
+    bool copy = false;
+};
+
 class schedule_context {
 public:
     schedule_context(const Halide::Target& target, const dims& v) : v_(v) {
@@ -59,6 +70,13 @@ public:
         }
         f.fuse(v_.c, v_.n, cn).parallel(cn);
         return cn;
+    }
+
+    // An elementwise Func computed in each task of `consumer`'s parallel
+    // loop `task`: rows vectorized.
+    void computed_per_task(Func f, Func consumer, Var task, const dsl::tensor_shape& s) const {
+        f.compute_at(consumer, task).reorder(v_.x, v_.y, v_.c, v_.n);
+        if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
     }
 
     // Small planes make tasks too short to pay for themselves: a task takes
@@ -106,7 +124,11 @@ public:
     // With `weights` given (the forward pass, whose weights are stored), a
     // narrow map whose rows would waste vector lanes is tiled the other way
     // (conv_tiles_across_channels).
-    void conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r, Func weights = Func()) const {
+    //
+    // Returns the parallel loop (a quarter of an image, or a whole small
+    // one), where producers the tiles read can be computed per task.
+    Var conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
+                   conv_weights weights = {}) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         // The tile width (whole vectors) that computes the fewest columns
         // twice: tiles overlap at the end of a row (ShiftInwards).
@@ -120,7 +142,7 @@ public:
             }
         const bool vector_x = lanes > 0;
         const bool wastes_lanes = !vector_x || lanes < vec_ || computed * 5 > s.w * 6;  // > 20% recomputed
-        if (weights.defined() && wastes_lanes && s.c % vec_ == 0 && s.w <= accumulators_)
+        if (weights.f.defined() && wastes_lanes && s.c % vec_ == 0 && s.w <= accumulators_)
             return conv_tiles_across_channels(acc, consumer, s, r, weights);
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
         // As many output channels as registers allow, dividing the channel count.
@@ -131,13 +153,12 @@ public:
                 tile_c = t;
                 break;
             }
-        Var xo("xo"), xi("xi"), co("co"), ci("ci"), yn("yn");
+        Var xo("xo"), xi("xi"), co("co"), ci("ci");
         consumer.compute_root()
             .split(x, xo, xi, tile_x, Halide::TailStrategy::ShiftInwards)
             .split(c, co, ci, tile_c, Halide::TailStrategy::ShiftInwards)
-            .reorder(xi, ci, xo, co, y, n)
-            .fuse(y, n, yn)
-            .parallel(yn);
+            .reorder(xi, ci, xo, co, y, n);
+        const Var task = parallel_rows(consumer, s);
         if (vector_x) consumer.vectorize(xi, lanes);
         acc.compute_at(consumer, xo).reorder(x, c, y, n);
         acc.update().reorder(x, c, r.x, r.y, r.z, y, n).unroll(c);
@@ -148,23 +169,64 @@ public:
         } else {
             acc.update().unroll(x);
         }
+        return task;
     }
 
-    // Register tiles of a whole output row by one or two vectors of output
-    // channels: for each input channel and tap, one contiguous load of
-    // weights (stored output-channel innermost) and one broadcast input
-    // pixel per column feed whole-width FMAs, however narrow the row.
-    void conv_tiles_across_channels(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
-                                    Func weights) const {
+    // Parallel tasks over the batch of a consumer whose outer loops are y, n:
+    // whole images when they are small, else quarters of one (a task per row
+    // is too short to pay for itself, and a producer computed per task
+    // recomputes fewer rows of halo).
+    Var parallel_rows(Func consumer, const dsl::tensor_shape& s) const {
+        if (whole_images(s)) {
+            consumer.parallel(v_.n);
+            return v_.n;
+        }
+        Var yo("yo"), yi("yi"), task("task");
+        consumer.split(v_.y, yo, yi, (s.h + 3) / 4, Halide::TailStrategy::ShiftInwards).fuse(yo, v_.n, task).parallel(task);
+        return task;
+    }
+
+    // Register tiles of one vector of output channels by a row of up to 16
+    // columns (8 columns on wider rows): for each input channel and tap, one
+    // contiguous load of weights and one broadcast input pixel per column
+    // feed whole-width FMAs, however narrow the row. The tile is transposed
+    // back to rows through a small block of 8 columns by one vector of
+    // channels (a dense load, a shuffle, dense row stores): reading it
+    // column by column would gather.
+    Var conv_tiles_across_channels(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
+                                   conv_weights weights) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        const int vectors = s.c % (2 * vec_) == 0 && 2 * s.w <= accumulators_ ? 2 : 1;
-        Var co("co"), ci("ci"), yn("yn");
-        consumer.compute_root().split(c, co, ci, vec_ * vectors).reorder(x, ci, co, y, n).fuse(y, n, yn).parallel(yn);
-        if (int lanes = row_lanes(s.w)) consumer.vectorize(x, lanes);
-        acc.compute_at(consumer, co).reorder_storage(c, x, y, n).reorder(c, x, y, n).vectorize(c, vec_);
-        acc.update().reorder(c, x, r.x, r.y, r.z, y, n).vectorize(c, vec_).unroll(c).unroll(x);
-        const auto w = weights.args();  // (kx, ky, ci, co)
-        weights.reorder_storage(w[3], w[0], w[1], w[2]);
+        Var co("co"), ci("ci");
+        consumer.compute_root().split(c, co, ci, vec_).reorder(x, ci, co, y, n);
+        const Var task = parallel_rows(consumer, s);
+        Var tile = co;
+        if (s.w >= 8) {
+            Var xo("xo"), xi("xi");
+            consumer.split(x, xo, xi, 8, Halide::TailStrategy::ShiftInwards)
+                .reorder(xi, ci, xo, co)
+                .vectorize(xi)
+                .unroll(ci)
+                .unroll(xo);
+            // A row of 24 accumulators spills once the block reads them.
+            if (s.w > 16) tile = xo;
+            Func block = acc.in();  // its reader may be inline in the consumer
+            block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
+        } else if (int lanes = row_lanes(s.w)) {
+            consumer.vectorize(x, lanes);
+        }
+        acc.compute_at(consumer, tile).reorder_storage(c, x, y, n).reorder(c, x, y, n).vectorize(c, vec_);
+        // Input channels innermost: with taps innermost, LLVM shares each
+        // broadcast between neighbouring taps and spills the copies.
+        acc.update().reorder(c, x, r.z, r.x, r.y, y, n).vectorize(c, vec_).unroll(x);
+        // Stored in the order the reduction walks them: the tile's channels
+        // innermost (co forward, ci for the input gradient), then the other.
+        Func stored = weights.copy ? weights.f.in(acc) : weights.f;
+        const auto w = stored.args();
+        const Var tile_channel = w[weights.tile_channel], other_channel = w[5 - weights.tile_channel];
+        stored.reorder_storage(tile_channel, other_channel, w[0], w[1]);
+        if (weights.copy)
+            stored.compute_root().reorder(tile_channel, other_channel, w[0], w[1]).vectorize(tile_channel, vec_);
+        return task;
     }
 
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
@@ -321,11 +383,14 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
                 ++end;
             Func consumer = end == i ? l.out : layers[end].out;
             const bool conv = kind == dsl::layer_kind::conv || kind == dsl::layer_kind::fixed_conv;
-            // A padded input is copied once with its zero border, so the
-            // reduction reads plain memory instead of checking every load.
-            if (l.info.slides && l.info.slides->pad > 0 && l.padded.defined()) ctx.elementwise(l.padded, l.info.in);
+            // A padded input is copied with its zero border, so the reduction
+            // reads plain memory instead of checking every load: a conv's per
+            // task, while it stays in cache.
+            const bool padded = l.info.slides && l.info.slides->pad > 0 && l.padded.defined();
+            if (padded && !conv) ctx.elementwise(l.padded, l.info.in);
             if (conv) {
-                ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, l.weights);
+                const Var task = ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, {l.weights});
+                if (padded) ctx.computed_per_task(l.padded, consumer, task, l.info.in);
             } else if (consumer.name() == l.acc.name()) {
                 if (l.acc.has_update_definition())
                     ctx.reduction(l.acc, l.info.out);
@@ -372,8 +437,9 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         lowered_layer& l = layers[i];
         const auto kind = l.info.kind;
         // Batchnorm stores its input gradient, so a layer before it reads
-        // that instead of storing a copy.
-        const bool d_out_stored = i + 1 < layers.size() && layers[i + 1].info.kind == layer_kind::batchnorm;
+        // that instead of storing a copy; so does the last layer of a network
+        // without a loss head, whose output gradient is the pipeline's input.
+        const bool d_out_stored = i + 1 == layers.size() || layers[i + 1].info.kind == layer_kind::batchnorm;
         if (kind == layer_kind::batchnorm) {
             for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
             ctx.parameter_sized(l.mean);
@@ -385,7 +451,9 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         // once (it holds the head's softmax and dense gradients), not per read.
         if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
         // Weights stay inline: stored, they would be computed up front and
-        // live to the end, which Halide 14's lowering pays for cubically.
+        // live to the end, which Halide 14's lowering pays for cubically. The
+        // input gradient's tiles across channels store a copy of their own,
+        // computed just before them.
         if (l.d_acc.defined() && !d_out_stored) ctx.elementwise(l.d_acc, l.info.out);
         for (const tensor_gradient& g : l.gradients) {
             using form = tensor_gradient::form;
@@ -397,8 +465,10 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
                 ctx.dense_weight_gradient(g.grad, g.extent0);
         }
         if (l.d_in_acc.defined()) {
-            ctx.elementwise(l.d_spread, l.info.out);  // zero-padded once, not checked per load
-            ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in);
+            // Zero-padded per task, while it stays in cache, rather than
+            // checked at every load.
+            const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, 2, true});
+            ctx.computed_per_task(l.d_spread, l.d_in, task, l.info.out);
         }
         else if (l.d_in.defined() && l.d_in.has_update_definition())
             ctx.reduction(l.d_in, l.info.in);
