@@ -1,12 +1,18 @@
 """PyTorch's side of bench/conv_vs_pytorch, and the table.
 
-Reads typenet's measurements (JSON lines from conv_bench), times the same
-convolutions with torch on the same number of threads, and prints both side
-by side with GFLOP/s, the fraction of the measured FMA peak, and speedups.
-Run it with Debian's /usr/bin/python3 (python3-torch).
+    conv_pytorch.py measure THREADS          torch's times, one JSON line a shape
+    conv_pytorch.py table ROUNDS_DIR         the table from ROUNDS_DIR/typenet.N
+                                             and ROUNDS_DIR/torch.N (N = 1, 2, ...)
+
+bench/conv_vs_pytorch runs typenet's conv_bench and `measure` in turn, each
+in a process of its own (so no idle thread pool of one side spins while the
+other runs), for several rounds. The table has the median of the rounds for
+each shape and pass, side by side with GFLOP/s, the fraction of the measured
+FMA peak, and speedups. Run it with Debian's /usr/bin/python3 (python3-torch).
 """
 import json
 import statistics
+import pathlib
 import sys
 import time
 
@@ -51,30 +57,55 @@ def measure_torch(cin, cout, size, batch, layers):
     return forward, median_seconds(forward_backward)
 
 
-def main():
-    threads = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+def measure(threads):
     torch.set_num_threads(threads)
-    lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-    peak = lines[0]["fma_peak_gflops"]
-    ours = {line["shape"]: line for line in lines[1:]}
-    print(f"threads: {threads} (typenet and torch {torch.__version__}, run in turn); "
-          f"measured FMA peak: {peak:.1f} GFLOP/s; typenet target: {lines[1]['target']}")
+    for name, dims in SHAPES.items():
+        forward, forward_backward = measure_torch(*dims)
+        print(json.dumps({"shape": name, "forward_s": forward, "forward_backward_s": forward_backward}), flush=True)
+
+
+def read_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def table(rounds_dir):
+    ours, theirs, peaks = {}, {}, []
+    for path in sorted(rounds_dir.glob("typenet.*")):
+        lines = read_lines(path)
+        peaks += [line["fma_peak_gflops"] for line in lines if "fma_peak_gflops" in line]
+        threads = next(line["threads"] for line in lines if "threads" in line)
+        for line in lines:
+            if "shape" in line:
+                ours.setdefault(line["shape"], []).append(line)
+    for path in sorted(rounds_dir.glob("torch.*")):
+        for line in read_lines(path):
+            theirs.setdefault(line["shape"], []).append(line)
+    rounds, peak = len(peaks), statistics.median(peaks)
+    target = next(iter(ours.values()))[0]["target"]
+    print(f"threads: {threads} (typenet and torch {torch.__version__}, run in turn); medians of {rounds} rounds; "
+          f"measured FMA peak: {peak:.1f} GFLOP/s; typenet target: {target}")
     header = (f"{'shape':<18}{'pass':<9}{'typenet ms':>11}{'GFLOP/s':>9}{'peak':>6}"
               f"{'torch ms':>10}{'GFLOP/s':>9}{'peak':>6}{'speedup':>9}")
     print(header)
     print("-" * len(header))
     speedups = []
-    for name, dims in SHAPES.items():
-        t = ours[name]
-        torch_forward, torch_both = measure_torch(*dims)
-        flops = 2 * t["macs"]
-        for label, mine, theirs, work in (("fwd", t["forward_s"], torch_forward, flops),
-                                          ("fwd+bwd", t["forward_backward_s"], torch_both, 3 * flops)):
-            speedup = theirs / mine
+    for name in SHAPES:
+        flops = 2 * ours[name][0]["macs"]
+        for key, label, work in (("forward_s", "fwd", flops), ("forward_backward_s", "fwd+bwd", 3 * flops)):
+            mine = statistics.median(line[key] for line in ours[name])
+            other = statistics.median(line[key] for line in theirs[name])
+            speedup = other / mine
             speedups.append(speedup)
             print(f"{name:<18}{label:<9}{mine * 1e3:>11.3f}{work / mine / 1e9:>9.1f}{work / mine / 1e9 / peak:>6.0%}"
-                  f"{theirs * 1e3:>10.3f}{work / theirs / 1e9:>9.1f}{work / theirs / 1e9 / peak:>6.0%}{speedup:>9.2f}")
+                  f"{other * 1e3:>10.3f}{work / other / 1e9:>9.1f}{work / other / 1e9 / peak:>6.0%}{speedup:>9.2f}")
     print(f"min speedup vs PyTorch: {min(speedups):.2f}")
+
+
+def main():
+    if sys.argv[1] == "measure":
+        measure(int(sys.argv[2]))
+    else:
+        table(pathlib.Path(sys.argv[2]))
 
 
 if __name__ == "__main__":
