@@ -121,9 +121,8 @@ public:
     // input channel and kernel tap is accumulated into it while it stays in
     // registers (the technique of Halide's apps/conv_layer, over NCHW rows).
     //
-    // With `weights` given (the forward pass, whose weights are stored), a
-    // narrow map whose rows would waste vector lanes is tiled the other way
-    // (conv_tiles_across_channels).
+    // With `weights` given, a narrow map whose rows would waste vector lanes
+    // is tiled the other way (conv_tiles_across_channels).
     //
     // Returns the parallel loop (a quarter of an image, or a whole small
     // one), where producers the tiles read can be computed per task.
@@ -452,8 +451,9 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
         // Weights stay inline: stored, they would be computed up front and
         // live to the end, which Halide 14's lowering pays for cubically. The
-        // input gradient's tiles across channels store a copy of their own,
-        // computed just before them.
+        // input gradient's tiles across channels read a stored copy of their
+        // own, in their layout (generation time of the sample networks did
+        // not change).
         if (l.d_acc.defined() && !d_out_stored) ctx.elementwise(l.d_acc, l.info.out);
         for (const tensor_gradient& g : l.gradients) {
             using form = tensor_gradient::form;
