@@ -213,8 +213,8 @@ public:
             d_input(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: only networks without a loss head return it
             for (int d = 0; d < 4; ++d) d_input.dim(d).set_bounds(0, 1);
         } else {
-            if (input_gradient.name() != Func(d_input).name())
-                d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
+            // Unless the lowering defined it (a first conv's input gradient).
+            if (!Func(d_input).defined()) d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
             constrain_like_output(d_input, input, k::input);
         }
         constexpr auto& tensors = dsl::parameter_layout(k::net);

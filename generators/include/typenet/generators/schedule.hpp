@@ -17,14 +17,12 @@
 namespace typenet::gen {
 
 // The weights a conv's register tiles read, for tiles across channels: `f`
-// over (kx, ky, ci, co); `tile_channel`, the argument along the tile's
-// channels (3 forward, 2 for the input gradient); `copy`, whether the tiles
-// read a copy of `f` in their own layout (`f` is inline, or stored for
-// another reader) rather than `f` itself.
+// over (kx, ky, ci, co). Forward, the tiles run along co and read `f`, which
+// is stored; for the input gradient they run along ci and read a stored copy
+// of `f` (inline in backward) in their own layout.
 struct conv_weights {
     Func f;
-    int tile_channel = 3;
-    bool copy = false;
+    bool input_gradient = false;
 };
 
 class schedule_context {
@@ -141,6 +139,8 @@ public:
             }
         const bool vector_x = lanes > 0;
         const bool wastes_lanes = !vector_x || lanes < vec_ || computed * 5 > s.w * 6;  // > 20% recomputed
+        // Rows up to the register budget wide (the tiles themselves take 16
+        // columns at most); wider rows waste little along x.
         if (weights.f.defined() && wastes_lanes && s.c % vec_ == 0 && s.w <= accumulators_)
             return conv_tiles_across_channels(acc, consumer, s, r, weights);
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
@@ -219,11 +219,12 @@ public:
         acc.update().reorder(c, x, r.z, r.x, r.y, y, n).vectorize(c, vec_).unroll(x);
         // Stored in the order the reduction walks them: the tile's channels
         // innermost (co forward, ci for the input gradient), then the other.
-        Func stored = weights.copy ? weights.f.in(acc) : weights.f;
-        const auto w = stored.args();
-        const Var tile_channel = w[weights.tile_channel], other_channel = w[5 - weights.tile_channel];
+        Func stored = weights.input_gradient ? weights.f.in(acc) : weights.f;
+        const auto w = stored.args();  // (kx, ky, ci, co)
+        const Var tile_channel = weights.input_gradient ? w[2] : w[3];
+        const Var other_channel = weights.input_gradient ? w[3] : w[2];
         stored.reorder_storage(tile_channel, other_channel, w[0], w[1]);
-        if (weights.copy)
+        if (weights.input_gradient)
             stored.compute_root().reorder(tile_channel, other_channel, w[0], w[1]).vectorize(tile_channel, vec_);
         return task;
     }
@@ -467,7 +468,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         if (l.d_in_acc.defined()) {
             // Zero-padded per task, while it stays in cache, rather than
             // checked at every load.
-            const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, 2, true});
+            const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, /*input_gradient=*/true});
             ctx.computed_per_task(l.d_spread, l.d_in, task, l.info.out);
         }
         else if (l.d_in.defined() && l.d_in.has_update_definition())
