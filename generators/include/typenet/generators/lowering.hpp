@@ -66,7 +66,9 @@ struct lowered_layer {
     Func d_spread;         // conv: d_acc zero-padded (and spread out by the stride) for d_in
     RDom r_d_in;           // its reduction domain
     RDom r_dw;             // conv: the weight gradient's reduction domain
-    std::vector<Func> statistics;  // batchnorm, training: the per-channel sums behind mean and inv_std
+    // Batchnorm, training: sums per channel over the batch, behind mean and
+    // inv_std; backward also behind the gamma and beta gradients.
+    std::vector<Func> channel_sums;
     std::vector<tensor_gradient> gradients;
 };
 
@@ -549,7 +551,7 @@ private:
             sq(c) = 0.f;
             sq(c) += Halide::pow(l.in(l.r.x, l.r.y, c, l.r.z) - l.mean(c), 2);
             l.inv_std(c) = 1.f / Halide::sqrt(sq(c) / m + eps);
-            l.statistics = {sum, sq};
+            l.channel_sums = {sum, sq};
         } else {
             const auto [mean_at, var_at] = batchnorm_state(idx);
             l.mean(c) = state_(mean_at + c);
@@ -565,17 +567,25 @@ private:
         const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
         Func xhat(l.name + "_xhat");
         xhat(x, y, c, n) = (l.in(x, y, c, n) - l.mean(c)) * l.inv_std(c);
-        Func dy_xhat(l.name + "_dy_xhat");
-        dy_xhat(x, y, c, n) = l.d_out(x, y, c, n) * xhat(x, y, c, n);
-        Func d_gamma = channel_sum(gradient_func(l, "weight"), dy_xhat, s);
-        Func d_beta = channel_sum(gradient_func(l, "bias"), l.d_out, s);
+        // Both gradients' sums in one pass over the batch, which reads
+        // d_out (the activation's mask over the next layer's gradient) once.
+        Func sums(l.name + "_gradient_sums");
+        const RDom r(0, s.w, 0, s.h, 0, batch_, "r_" + sums.name());
+        const Expr dy = l.d_out(r.x, r.y, c, r.z);
+        sums(c) = {0.f, 0.f};
+        sums(c) = {sums(c)[0] + dy * xhat(r.x, r.y, c, r.z), sums(c)[1] + dy};
+        l.channel_sums.push_back(sums);
+        Var u("u"), v("v"), w("w");
+        Func d_gamma = gradient_func(l, "weight"), d_beta = gradient_func(l, "bias");
+        d_gamma(c, u, v, w) = sums(c)[0];
+        d_beta(c, u, v, w) = sums(c)[1];
         l.gradients.push_back({d_gamma, tensor_gradient::form::per_channel, s.c});
         l.gradients.push_back({d_beta, tensor_gradient::form::per_channel, s.c});
         if (!need_d_in) return;
         // dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat))
         l.d_in = Func(l.name + "_dx");
         l.d_in(x, y, c, n) = l.weights(c) * l.inv_std(c) *
-                             (l.d_out(x, y, c, n) - d_beta(c, 0, 0, 0) / m - xhat(x, y, c, n) * d_gamma(c, 0, 0, 0) / m);
+                             (l.d_out(x, y, c, n) - sums(c)[1] / m - xhat(x, y, c, n) * sums(c)[0] / m);
     }
 
     Expr dropout_keep(const lowered_layer& l, double p) const {

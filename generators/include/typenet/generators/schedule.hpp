@@ -49,12 +49,12 @@ public:
     }
 
     // Rows are vectorized (channels only for flat 1x1 shapes, where they are
-    // contiguous); whole (channel, image) planes per task, or rows of the
-    // batch for flat shapes. Returns the parallel loop, where producers can
-    // be computed per task.
+    // contiguous); tasks of whole images or groups of their channels
+    // (parallel_planes), or rows of the batch for flat shapes. Returns the
+    // parallel loop, where producers can be computed per task.
     Var vectorize_and_parallelize(Func f, const dsl::tensor_shape& s) const {
-        Var yn("yn"), cn("cn");
         if (s.is_flat()) {
+            Var yn("yn");
             f.reorder(v_.c, v_.x, v_.y, v_.n);
             if (s.c >= vec_) f.vectorize(v_.c, vec_);
             f.fuse(v_.y, v_.n, yn).parallel(yn);
@@ -62,12 +62,30 @@ public:
         }
         f.reorder(v_.x, v_.y, v_.c, v_.n);
         if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
-        if (whole_images(s)) {
+        return parallel_planes(f, s);
+    }
+
+    // Tasks of as many (channel, image) planes of one image as make about
+    // 16K values, all of its channels when they fit: a single plane of
+    // 24x24 is a task of well under a microsecond, and with hundreds of
+    // them the thread pool's locking took as long as the work. For a Func
+    // or an update Stage whose loops are (x, y, c, n), outermost last.
+    template <class FuncOrStage>
+    Var parallel_planes(FuncOrStage& f, const dsl::tensor_shape& s) const {
+        const int plane = s.h * s.w;
+        int planes = 1;
+        for (int k = s.c; k > 1; --k)
+            if (s.c % k == 0 && k * plane <= 16384) {
+                planes = k;
+                break;
+            }
+        if (planes == s.c) {
             f.parallel(v_.n);
             return v_.n;
         }
-        f.fuse(v_.c, v_.n, cn).parallel(cn);
-        return cn;
+        Var co("co"), ci("ci"), task("cn");
+        f.split(v_.c, co, ci, planes).fuse(co, v_.n, task).parallel(task);
+        return task;
     }
 
     // An elementwise Func computed in each task of `consumer`'s parallel
@@ -77,25 +95,20 @@ public:
         if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
     }
 
-    // Small planes make tasks too short to pay for themselves: a task takes
-    // a whole image instead.
-    static bool whole_images(const dsl::tensor_shape& s) { return s.h * s.w < 256; }
-
     // A reduction producing an activation-shaped Func, computed at root.
     void reduction(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
-        const Var task = vectorize_and_parallelize(f, s);
-        f.update().reorder(s.is_flat() ? std::vector<Halide::VarOrRVar>{v_.c, v_.x, v_.y, v_.n}
-                                       : std::vector<Halide::VarOrRVar>{v_.x, v_.y, v_.c, v_.n});
+        vectorize_and_parallelize(f, s);
+        Halide::Stage update = f.update();
         if (s.is_flat()) {
-            if (s.c >= vec_) f.update().vectorize(v_.c, vec_, guard);
-            f.update().fuse(v_.y, v_.n, task).parallel(task);
+            Var yn("yn");
+            update.reorder(v_.c, v_.x, v_.y, v_.n);
+            if (s.c >= vec_) update.vectorize(v_.c, vec_, guard);
+            update.fuse(v_.y, v_.n, yn).parallel(yn);
         } else {
-            if (int lanes = row_lanes(s.w)) f.update().vectorize(v_.x, lanes, guard);
-            if (whole_images(s))
-                f.update().parallel(v_.n);
-            else
-                f.update().fuse(v_.c, v_.n, task).parallel(task);
+            update.reorder(v_.x, v_.y, v_.c, v_.n);
+            if (int lanes = row_lanes(s.w)) update.vectorize(v_.x, lanes, guard);
+            parallel_planes(update, s);
         }
     }
 
@@ -176,7 +189,7 @@ public:
     // is too short to pay for itself, and a producer computed per task
     // recomputes fewer rows of halo).
     Var parallel_rows(Func consumer, const dsl::tensor_shape& s) const {
-        if (whole_images(s)) {
+        if (s.h * s.w < 256) {
             consumer.parallel(v_.n);
             return v_.n;
         }
@@ -267,9 +280,22 @@ public:
         partial.compute_at(tiles, task).reorder_storage(co, kx, ky, ci, b).vectorize(co, lanes);
         partial.update().reorder(co, kx, ky, r.x, r.y, rni, ci, b).vectorize(co, lanes).unroll(co).unroll(kx).unroll(ky);
         // d_out with channels innermost, for the task's contiguous vectors.
+        // Transposed through blocks of 8 columns by a vector of channels
+        // (dense row loads, then a shuffle): column by column, it gathered.
         Func d_channels_last = l.d_acc.in(partial);
         d_channels_last.compute_root().reorder_storage(v_.c, v_.x, v_.y, v_.n);
-        d_channels_last.reorder(v_.c, v_.x, v_.y, v_.n).vectorize(v_.c, lanes).parallel(v_.n);
+        Var cb("cb"), cv("cv");
+        d_channels_last.split(v_.c, cb, cv, lanes);
+        if (out.w >= 8) {
+            Var xo("xo"), xi("xi");
+            d_channels_last.split(v_.x, xo, xi, 8).reorder(cv, xi, cb, xo, v_.y, v_.n).vectorize(cv).vectorize(xi);
+            Func block = l.d_acc.in(d_channels_last);
+            block.compute_at(d_channels_last, cb).reorder_storage(v_.x, v_.c, v_.y, v_.n);
+            block.reorder(v_.x, v_.c, v_.y, v_.n).vectorize(v_.x, 8).vectorize(v_.c, lanes);
+        } else {
+            d_channels_last.reorder(cv, v_.x, cb, v_.y, v_.n).vectorize(cv);
+        }
+        d_channels_last.parallel(v_.n);
         // A padded input is read as plain memory, not checked per load.
         if (l.info.slides->pad > 0) {
             Func padded = l.padded.in(partial);
@@ -303,18 +329,48 @@ public:
     }
 
     // A sum per channel over every pixel of the batch (batchnorm statistics,
-    // bias and batchnorm gradients): vectors across channels, so each lane
-    // adds its own channel and no chain of dependent adds runs the length of
-    // the batch; blocks of channels in parallel.
-    void channel_sums(Func f, int channels) const {
+    // bias and batchnorm gradients), of a Func over an activation of shape
+    // `s`. Chunks of the batch are summed in parallel (rfactor), then added:
+    // blocks of channels alone left a core idle where there are few.
+    // Within a chunk, each column of the rows is a lane of its own, so
+    // loads are whole rows (a vector as wide as the row, which LLVM splits
+    // into native ones); rows narrower than 8 take vectors across channels
+    // instead, which gather.
+    void channel_sums(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
         const Var c = f.args()[0];
-        Var co("co"), ci("ci");
-        const int lanes = channels >= vec_ ? vec_ : std::min(vec_, 8);
-        if (channels >= 8)
-            f.update().split(c, co, ci, lanes, guard).vectorize(ci).parallel(co);
-        else
-            f.update().parallel(c);
+        const std::vector<Halide::RVar> r = f.rvars();  // x, y, image
+        Halide::RVar image_o("image_o"), image_i("image_i");
+        Var chunk("chunk"), column("column"), co("co"), ci("ci"), task("task");
+        Halide::Stage sum = f.update().split(r[2], image_o, image_i, images_per_sum_chunk, guard);
+        if (s.w >= 8 && s.w <= 32) {
+            Func partial = sum.rfactor({{image_o, chunk}, {r[0], column}});
+            partial.compute_root().reorder_storage(column, c).vectorize(column, s.w);
+            // Channels per task: a task of at least 16K values.
+            const int values = images_per_sum_chunk * s.w * s.h;
+            int channels = 1;
+            while (channels < s.c && channels * values < 16384 && s.c % (2 * channels) == 0) channels *= 2;
+            partial.update()
+                .reorder(column, r[1], image_i, c, chunk)
+                .vectorize(column, s.w)
+                .split(c, co, ci, channels)
+                .fuse(co, chunk, task)
+                .parallel(task);
+            return;
+        }
+        Func partial = sum.rfactor(image_o, chunk);
+        partial.compute_root();
+        Halide::Stage update = partial.update();
+        if (s.c >= 8) {
+            const int lanes = s.c >= vec_ ? vec_ : std::min(vec_, 8);
+            update.split(c, co, ci, lanes, guard)
+                .reorder(ci, r[0], r[1], image_i, co, chunk)
+                .vectorize(ci)
+                .fuse(co, chunk, task);
+        } else {
+            update.reorder(r[0], r[1], image_i, c, chunk).fuse(c, chunk, task);
+        }
+        update.parallel(task);
     }
 
     // A small Func over parameters (weights, per-channel statistics).
@@ -337,6 +393,7 @@ private:
     // Update stages accumulate, so a vector tail may neither be recomputed
     // (ShiftInwards) nor read past the input's edge (RoundUp).
     static constexpr Halide::TailStrategy guard = Halide::TailStrategy::GuardWithIf;
+    static constexpr int images_per_sum_chunk = 8;
 
     const dims& v_;
     int vec_ = 8;
@@ -408,7 +465,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             stored[i] = true;
         } else if (is_elementwise(kind)) {
             if (kind == dsl::layer_kind::batchnorm) {
-                for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
+                for (Func& r : l.channel_sums) ctx.channel_sums(r, l.info.in);
                 ctx.parameter_sized(l.mean);
                 ctx.parameter_sized(l.inv_std);
             }
@@ -441,7 +498,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         // without a loss head, whose output gradient is the pipeline's input.
         const bool d_out_stored = i + 1 == layers.size() || layers[i + 1].info.kind == layer_kind::batchnorm;
         if (kind == layer_kind::batchnorm) {
-            for (Func& r : l.statistics) ctx.channel_sums(r, l.info.in.c);
+            for (Func& r : l.channel_sums) ctx.channel_sums(r, l.info.in);
             ctx.parameter_sized(l.mean);
             ctx.parameter_sized(l.inv_std);
             if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
@@ -460,8 +517,10 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
             using form = tensor_gradient::form;
             if (g.shape == form::conv_weight)
                 ctx.conv_weight_gradient(l, g.grad);
+            else if (g.shape == form::per_channel && g.grad.has_update_definition())
+                ctx.channel_sums(g.grad, l.info.out);  // a bias's gradient
             else if (g.shape == form::per_channel)
-                ctx.channel_sums(g.grad, g.extent0);
+                ctx.parameter_sized(g.grad);  // a copy of sums scheduled with the layer's channel_sums
             else
                 ctx.dense_weight_gradient(g.grad, g.extent0);
         }
