@@ -457,6 +457,16 @@ private:
             return;
         }
         const int s = win.stride, p = win.pad;
+        if (l.info.kind == dsl::layer_kind::maxpool && s == win.kw && s == win.kh && p == 0 &&
+            out.w * s == l.info.in.w && out.h * s == l.info.in.h) {
+            // Windows that tile the input exactly: each pixel is in one, so
+            // the gradient is elementwise (and is computed where it is read).
+            const Expr ox = x / s, oy = y / s;
+            const Expr chosen = l.argmax(ox, oy, c, n)[0] == x % s && l.argmax(ox, oy, c, n)[1] == y % s;
+            l.d_in = Func(l.name + "_dx");
+            l.d_in(x, y, c, n) = Halide::select(chosen, l.d_out(ox, oy, c, n), 0.f);
+            return;
+        }
         // The windows covering input pixel ix are ox in [ceil((ix + p - k + 1) / s), floor((ix + p) / s)]:
         // at most ceil(k / s) of them, counted back from the last.
         const int spread_x = (win.kw + s - 1) / s, spread_y = (win.kh + s - 1) / s;

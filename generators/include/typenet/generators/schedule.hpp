@@ -88,11 +88,16 @@ public:
         return task;
     }
 
-    // An elementwise Func computed in each task of `consumer`'s parallel
-    // loop `task`: rows vectorized.
-    void computed_per_task(Func f, Func consumer, Var task, const dsl::tensor_shape& s) const {
+    // A zero-bordered copy of a map of shape `s` computed in each task of
+    // `consumer`'s parallel loop `task`: rows vectorized in at least three
+    // vectors, so that Halide peels the vectors that hold the border and the
+    // ones between load whole rows; a vector that holds the border clamps
+    // each lane's index, which gathers.
+    void padded_per_task(Func f, Func consumer, Var task, const dsl::tensor_shape& s) const {
         f.compute_at(consumer, task).reorder(v_.x, v_.y, v_.c, v_.n);
-        if (int lanes = row_lanes(s.w)) f.vectorize(v_.x, lanes);
+        int lanes = row_lanes(s.w);
+        while (lanes > 4 && s.w < 3 * lanes) lanes /= 2;
+        if (lanes) f.vectorize(v_.x, lanes);
     }
 
     // A reduction producing an activation-shaped Func, computed at root.
@@ -447,7 +452,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             if (padded && !conv) ctx.elementwise(l.padded, l.info.in);
             if (conv) {
                 const Var task = ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, {l.weights});
-                if (padded) ctx.computed_per_task(l.padded, consumer, task, l.info.in);
+                if (padded) ctx.padded_per_task(l.padded, consumer, task, l.info.in);
             } else if (consumer.name() == l.acc.name()) {
                 if (l.acc.has_update_definition())
                     ctx.reduction(l.acc, l.info.out);
@@ -528,7 +533,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
             // Zero-padded per task, while it stays in cache, rather than
             // checked at every load.
             const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, /*input_gradient=*/true});
-            ctx.computed_per_task(l.d_spread, l.d_in, task, l.info.out);
+            ctx.padded_per_task(l.d_spread, l.d_in, task, l.info.out);
         }
         else if (l.d_in.defined() && l.d_in.has_update_definition())
             ctx.reduction(l.d_in, l.info.in);
