@@ -14,6 +14,7 @@
 #include "reference.hpp"
 #include "smooth_kernels.hpp"
 #include "tiled_kernels.hpp"
+#include "winograd_kernels.hpp"
 #include "wide_kernels.hpp"
 
 namespace {
@@ -139,6 +140,9 @@ TEST_CASE("wide: forward matches the reference on every target", "[generated]") 
 TEST_CASE("tiled: forward matches the reference on every target", "[generated]") {
     check_forward<tiled_kernels>(3, 0.15f);
 }
+TEST_CASE("winograd: forward matches the reference on every target", "[generated]") {
+    check_forward<winograd_kernels>(3, 0.15f);
+}
 TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
     check_forward<headless_kernels>(2);
 }
@@ -158,6 +162,10 @@ TEST_CASE("wide: loss, running statistics and gradients match the reference", "[
 }
 TEST_CASE("tiled: loss, running statistics and gradients match the reference", "[generated][gradients]") {
     check_training<tiled_kernels>(2, 0.15f, 37);  // 199 of its 7,347 parameters
+}
+
+TEST_CASE("winograd: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<winograd_kernels>(2, 0.15f, 37);  // 204 of its 7,539 parameters
 }
 
 TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",

@@ -41,6 +41,12 @@ inline constexpr auto tiled = input<2, 19, 12> | conv<16, 3> | relu | conv<16, 3
                               maxpool<2> | conv<16, 3, pad<1>> | relu | conv<16, 3> | global_avgpool | flatten |
                               dense<3> | softmax_xent<3>;
 
+// 3x3 convs of stride 1 that Winograd's tiles compute (winograd_applies):
+// padded with a batchnorm after it and unpadded with a relu after it, 16
+// and 32 output channels, rows of 6 and 5 tiles.
+inline constexpr auto winograd = input<3, 10, 12> | conv<16, 3, pad<1>> | relu | conv<16, 3, pad<1>> | batchnorm |
+                                 relu | conv<32, 3> | relu | global_avgpool | flatten | dense<3> | softmax_xent<3>;
+
 // No loss head: trained through the gradient of an outside loss.
 inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> | relu | conv<2, 1>;
 

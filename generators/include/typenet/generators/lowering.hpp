@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "random.hpp"
+#include "winograd.hpp"
 
 namespace typenet::gen {
 
@@ -70,6 +71,7 @@ struct lowered_layer {
     // inv_std; backward also behind the gamma and beta gradients.
     std::vector<Func> channel_sums;
     std::vector<tensor_gradient> gradients;
+    winograd_conv winograd;  // conv, where winograd_applies: acc comes from its products
 };
 
 template <class Net>
@@ -316,6 +318,12 @@ private:
         // The reduction apart from the stored output, so a schedule can keep
         // it in registers per tile of the output.
         l.acc = Func(l.name + "_acc");
+        if (winograd_applies(l.info)) {
+            l.winograd = winograd_f2x3(l.name, weights, l.padded, bias, win.pad, l.info.in.c, l.acc, x, y, c, n);
+            l.out = output_func(l);
+            l.out(x, y, c, n) = l.acc(x, y, c, n);
+            return;
+        }
         l.acc(x, y, c, n) = bias.defined() ? bias(c) : Expr(0.f);
         l.acc(x, y, c, n) += weights(r.x, r.y, r.z, c) *
                              l.padded(x * win.stride + r.x * win.dilation - win.pad,

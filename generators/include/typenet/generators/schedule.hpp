@@ -247,6 +247,75 @@ public:
         return task;
     }
 
+    // A conv computed by Winograd's tiles (winograd.hpp), a row of tiles of
+    // an image at a time: the row's transformed input, its 16 products (a
+    // vector of output channels by the row's tiles in registers, over every
+    // input channel), then its two rows of output, channels innermost,
+    // which blocks of 8 columns by a vector of channels transpose into the
+    // consumer's rows. Returns the parallel loop (images).
+    Var conv_winograd(lowered_layer& l, Func consumer) const {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const auto& s = l.info.out;
+        winograd_conv& w = l.winograd;
+        Var yo("yo"), yi("yi"), co("co"), ci("ci"), xo("xo"), xi("xi");
+        consumer.compute_root()
+            .split(y, yo, yi, 2)
+            .split(c, co, ci, vec_)
+            .split(x, xo, xi, 8, Halide::TailStrategy::ShiftInwards)
+            .reorder(xi, ci, xo, co, yi, yo, n)
+            .vectorize(xi)
+            .unroll(ci)
+            .parallel(n);
+        Func block = l.acc.in();
+        block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
+
+        // The two output rows from the products: each tile's 2x2 outputs unrolled.
+        Var tx("tx"), i("i"), ty("ty"), j("j");
+        l.acc.compute_at(consumer, yo)
+            .reorder_storage(c, x, y, n)
+            .split(x, tx, i, 2)
+            .split(y, ty, j, 2)
+            .split(c, co, ci, vec_)
+            .reorder(ci, i, j, co, tx, ty, n)
+            .vectorize(ci)
+            .unroll(i)
+            .unroll(j);
+
+        const auto m = w.product.args();  // a, b, co, tx, ty, n
+        const int tiles = s.w / 2;
+        int tile_run = tiles;  // tiles a register block holds
+        while (tile_run > accumulators_ || tiles % tile_run != 0) --tile_run;
+        // The row's products, stored; each register block of them (a vector
+        // of output channels by tile_run tiles, one point of the tile) is
+        // summed over the input channels in registers, then copied there.
+        Var to("to"), ti("ti");
+        Func products = w.product.in();
+        products.compute_at(consumer, yo)
+            .reorder_storage(m[2], m[3], m[0], m[1], m[4], m[5])
+            .split(m[2], co, ci, vec_)
+            .split(m[3], to, ti, tile_run)
+            .reorder(ci, ti, co, to, m[0], m[1])
+            .vectorize(ci)
+            .unroll(ti);
+        w.product.compute_at(products, co).reorder(m[2], m[3]).vectorize(m[2], vec_).unroll(m[3]);
+        w.product.update().reorder(m[2], m[3], w.r).vectorize(m[2], vec_).unroll(m[3]);
+
+        const auto v = w.input.args();  // a, b, ci, tx, ty, n
+        int lanes = vec_;
+        while (lanes > 4 && lanes > tiles) lanes /= 2;
+        w.input.compute_at(consumer, yo)
+            .reorder_storage(v[3], v[2], v[0], v[1], v[4], v[5])
+            .reorder(v[3], v[0], v[1], v[2])
+            .vectorize(v[3], lanes)
+            .unroll(v[0])
+            .unroll(v[1]);
+
+        const auto u = w.weights.args();  // a, b, ci, co
+        w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
+        if (l.info.slides->pad > 0) padded_per_task(l.padded, consumer, n, l.info.in);
+        return n;
+    }
+
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
     // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n). The batch is split into
     // chunks whose partial sums (rfactor) are tasks: per task, one input
@@ -450,7 +519,9 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             // task, while it stays in cache.
             const bool padded = l.info.slides && l.info.slides->pad > 0 && l.padded.defined();
             if (padded && !conv) ctx.elementwise(l.padded, l.info.in);
-            if (conv) {
+            if (conv && l.winograd.product.defined()) {
+                ctx.conv_winograd(l, consumer);
+            } else if (conv) {
                 const Var task = ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, {l.weights});
                 if (padded) ctx.padded_per_task(l.padded, consumer, task, l.info.in);
             } else if (consumer.name() == l.acc.name()) {

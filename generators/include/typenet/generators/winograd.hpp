@@ -1,0 +1,82 @@
+// Winograd's minimal filtering F(2x2, 3x3) for a 3x3 convolution of stride 1
+// (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+// 2016): each 2x2 tile of the output comes from a 4x4 tile of the input with
+// 16 multiplies per pair of input and output channels, where the direct
+// convolution takes 36. The input channels' sum becomes 16 small matrix
+// products (one per point of the transformed tile), the part that costs.
+//
+// In one dimension, two outputs y of three weights g over four inputs d:
+//   y = A^T [(G g) * (B^T d)]
+//   B^T d = (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+//   G g   = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
+//   A^T m = (m0 + m1 + m2, m1 - m2 - m3)
+// and in two, the same along x (index a) and then along y (index b).
+#pragma once
+
+#include <Halide.h>
+
+#include <string>
+
+#include <typenet/dsl.hpp>
+
+namespace typenet::gen {
+
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+struct winograd_conv {
+    Func weights;  // U(a, b, ci, co) = G w G^T
+    Func input;    // V(a, b, ci, tx, ty, n) = B^T d B, d the 4x4 input tile at (2 tx, 2 ty)
+    Func product;  // M(a, b, co, tx, ty, n) = sum over ci of U V
+    RDom r;        // M's sum over input channels
+};
+
+// Where the tiles pay: 3x3 windows of stride 1 over maps of whole 2x2 tiles,
+// rows of at most 16 tiles (a row's products stay in registers), and enough
+// channels that the transforms cost little beside the products.
+constexpr bool winograd_applies(const dsl::layer_info& l) {
+    if (l.kind != dsl::layer_kind::conv || !l.slides) return false;
+    const dsl::window& w = *l.slides;
+    return w.kw == 3 && w.kh == 3 && w.stride == 1 && w.dilation == 1 && l.out.w % 2 == 0 &&
+           l.out.h % 2 == 0 && l.out.w >= 8 && l.out.w <= 32 && l.in.c >= 16 && l.out.c % 16 == 0;
+}
+
+// Defines the transforms and the products of a conv `name`, and `out(x, y,
+// c, n)`, the convolution (plus `bias`, where defined), from the products.
+inline winograd_conv winograd_f2x3(const std::string& name, Func weights, Func padded, Func bias, int pad,
+                                   int in_channels, Func out, const Var& x, const Var& y, const Var& c,
+                                   const Var& n) {
+    using Halide::mux;
+    Var a("a"), b("b"), ci("ci"), co("co"), tx("tx"), ty("ty"), k("k");
+    winograd_conv w;
+
+    Func gx(name + "_wino_gx");  // G along kx
+    const auto g = [&](int kx) { return weights(kx, k, ci, co); };
+    gx(a, k, ci, co) = mux(a, {g(0), 0.5f * (g(0) + g(1) + g(2)), 0.5f * (g(0) - g(1) + g(2)), g(2)});
+    w.weights = Func(name + "_wino_w");
+    const auto gy = [&](int ky) { return gx(a, ky, ci, co); };
+    w.weights(a, b, ci, co) = mux(b, {gy(0), 0.5f * (gy(0) + gy(1) + gy(2)), 0.5f * (gy(0) - gy(1) + gy(2)), gy(2)});
+
+    Func bx(name + "_wino_bx");  // B^T along x, per input row v of the tile
+    const auto d = [&](int u) { return padded(2 * tx + u - pad, 2 * ty + k - pad, ci, n); };
+    bx(a, k, ci, tx, ty, n) = mux(a, {d(0) - d(2), d(1) + d(2), d(2) - d(1), d(1) - d(3)});
+    w.input = Func(name + "_wino_in");
+    const auto e = [&](int v) { return bx(a, v, ci, tx, ty, n); };
+    w.input(a, b, ci, tx, ty, n) = mux(b, {e(0) - e(2), e(1) + e(2), e(2) - e(1), e(1) - e(3)});
+
+    w.r = RDom(0, in_channels, "r_wino_" + name);
+    w.product = Func(name + "_wino_product");
+    w.product(a, b, co, tx, ty, n) = 0.f;
+    w.product(a, b, co, tx, ty, n) += w.weights(a, b, w.r, co) * w.input(a, b, w.r, tx, ty, n);
+
+    Func ax(name + "_wino_ax");  // A^T along x
+    const auto m = [&](int i) { return w.product(i, b, co, tx, ty, n); };
+    ax(a, b, co, tx, ty, n) = mux(a, {m(0) + m(1) + m(2), m(1) - m(2) - m(3)});
+    const auto h = [&](int j) { return ax(x % 2, j, c, x / 2, y / 2, n); };
+    const Halide::Expr tile = mux(y % 2, {h(0) + h(1) + h(2), h(1) - h(2) - h(3)});
+    out(x, y, c, n) = bias.defined() ? bias(c) + tile : tile;
+    return w;
+}
+
+}  // namespace typenet::gen
