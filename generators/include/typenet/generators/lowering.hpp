@@ -71,7 +71,8 @@ struct lowered_layer {
     // inv_std; backward also behind the gamma and beta gradients.
     std::vector<Func> channel_sums;
     std::vector<tensor_gradient> gradients;
-    winograd_conv winograd;  // conv, where winograd_applies: acc comes from its products
+    winograd_conv winograd;       // conv, where winograd_fits: acc comes from its products
+    winograd_conv winograd_d_in;  // conv, where winograd_fits the input gradient: d_in_acc likewise
 };
 
 template <class Net>
@@ -318,7 +319,7 @@ private:
         // The reduction apart from the stored output, so a schedule can keep
         // it in registers per tile of the output.
         l.acc = Func(l.name + "_acc");
-        if (winograd_applies(l.info)) {
+        if (l.info.kind == dsl::layer_kind::conv && winograd_fits(win, l.info.in, l.info.out)) {
             l.winograd = winograd_f2x3(l.name, weights, l.padded, bias, win.pad, l.info.in.c, l.acc, x, y, c, n);
             l.out = output_func(l);
             l.out(x, y, c, n) = l.acc(x, y, c, n);
@@ -363,18 +364,37 @@ private:
             d_spread(x, y, c, n) =
                 Halide::select(x % s == 0 && y % s == 0, d_bounded(x / s, y / s, c, n), 0.f);
         }
+        l.d_in = l.info.index == 0 && stored_.input_gradient_into ? *stored_.input_gradient_into
+                                                                  : Func(l.name + "_dx");
+        l.d_in_acc = Func(l.name + "_dx_acc");
+        if (l.info.kind == dsl::layer_kind::conv && winograd_fits(win, out, in)) {
+            // A convolution of d_acc, padded by 2 - p, with the kernel turned
+            // half a turn and its channels swapped.
+            Var kx("kx"), ky("ky"), ci("ci"), co("co");
+            Func turned(l.name + "_w_turned");
+            turned(kx, ky, co, ci) = l.weights(2 - kx, 2 - ky, ci, co);
+            l.winograd_d_in = winograd_f2x3(l.name + "_dx", turned, d_spread, Func(), 2 - p, out.c, l.d_in_acc, x, y, c, n);
+        } else {
+            direct_input_gradient(l);
+        }
+        l.d_in(x, y, c, n) = l.d_in_acc(x, y, c, n);
+    }
+
+    // d_in_acc, the input gradient's reduction, as a sum over taps and
+    // output channels of d_spread.
+    void direct_input_gradient(lowered_layer& l) {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        const dsl::window& win = *l.info.slides;
+        const auto& out = l.info.out;
+        const int s = win.stride, d = win.dilation, p = win.pad;
         l.r_d_in = RDom(0, win.kw, 0, win.kh, 0, out.c, "r_dx_" + l.name);
         const RDom& r = l.r_d_in;
         // Rows of taps that fall in d_spread's zero border add nothing: the
         // predicate trims them from each row's loop.
         const Expr row = y + p - r.y * d;
         l.r_d_in.where(row >= 0 && row <= (out.h - 1) * s);
-        l.d_in_acc = Func(l.name + "_dx_acc");
         l.d_in_acc(x, y, c, n) = 0.f;
-        l.d_in_acc(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
-        l.d_in = l.info.index == 0 && stored_.input_gradient_into ? *stored_.input_gradient_into
-                                                                  : Func(l.name + "_dx");
-        l.d_in(x, y, c, n) = l.d_in_acc(x, y, c, n);
+        l.d_in_acc(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * l.d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
     }
 
     // Defines `sum` as the sum over x, y and the batch of f(x, y, c, n), per

@@ -252,11 +252,11 @@ public:
     // vector of output channels by the row's tiles in registers, over every
     // input channel), then its two rows of output, channels innermost,
     // which blocks of 8 columns by a vector of channels transpose into the
-    // consumer's rows. Returns the parallel loop (images).
-    Var conv_winograd(lowered_layer& l, Func consumer) const {
+    // consumer's rows. `acc` is the conv of shape `s`; `padded`, where
+    // defined, its zero-bordered input of shape `in`, copied per image.
+    void conv_winograd(winograd_conv& w, Func acc, Func consumer, const dsl::tensor_shape& s, Func padded,
+                       const dsl::tensor_shape& in) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        const auto& s = l.info.out;
-        winograd_conv& w = l.winograd;
         Var yo("yo"), yi("yi"), co("co"), ci("ci"), xo("xo"), xi("xi");
         consumer.compute_root()
             .split(y, yo, yi, 2)
@@ -266,12 +266,12 @@ public:
             .vectorize(xi)
             .unroll(ci)
             .parallel(n);
-        Func block = l.acc.in();
+        Func block = acc.in();
         block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
 
         // The two output rows from the products: each tile's 2x2 outputs unrolled.
         Var tx("tx"), i("i"), ty("ty"), j("j");
-        l.acc.compute_at(consumer, yo)
+        acc.compute_at(consumer, yo)
             .reorder_storage(c, x, y, n)
             .split(x, tx, i, 2)
             .split(y, ty, j, 2)
@@ -312,8 +312,7 @@ public:
 
         const auto u = w.weights.args();  // a, b, ci, co
         w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
-        if (l.info.slides->pad > 0) padded_per_task(l.padded, consumer, n, l.info.in);
-        return n;
+        if (padded.defined()) padded_per_task(padded, consumer, n, in);
     }
 
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
@@ -520,7 +519,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             const bool padded = l.info.slides && l.info.slides->pad > 0 && l.padded.defined();
             if (padded && !conv) ctx.elementwise(l.padded, l.info.in);
             if (conv && l.winograd.product.defined()) {
-                ctx.conv_winograd(l, consumer);
+                ctx.conv_winograd(l.winograd, l.acc, consumer, l.info.out, padded ? l.padded : Func(), l.info.in);
             } else if (conv) {
                 const Var task = ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, {l.weights});
                 if (padded) ctx.padded_per_task(l.padded, consumer, task, l.info.in);
@@ -600,7 +599,9 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
             else
                 ctx.dense_weight_gradient(g.grad, g.extent0);
         }
-        if (l.d_in_acc.defined()) {
+        if (l.winograd_d_in.product.defined()) {
+            ctx.conv_winograd(l.winograd_d_in, l.d_in_acc, l.d_in, l.info.in, l.d_spread, l.info.out);
+        } else if (l.d_in_acc.defined()) {
             // Zero-padded per task, while it stays in cache, rather than
             // checked at every load.
             const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, /*input_gradient=*/true});

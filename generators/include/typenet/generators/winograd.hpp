@@ -32,14 +32,14 @@ struct winograd_conv {
     RDom r;        // M's sum over input channels
 };
 
-// Where the tiles pay: 3x3 windows of stride 1 over maps of whole 2x2 tiles,
-// rows of at most 16 tiles (a row's products stay in registers), and enough
-// channels that the transforms cost little beside the products.
-constexpr bool winograd_applies(const dsl::layer_info& l) {
-    if (l.kind != dsl::layer_kind::conv || !l.slides) return false;
-    const dsl::window& w = *l.slides;
-    return w.kw == 3 && w.kh == 3 && w.stride == 1 && w.dilation == 1 && l.out.w % 2 == 0 &&
-           l.out.h % 2 == 0 && l.out.w >= 8 && l.out.w <= 32 && l.in.c >= 16 && l.out.c % 16 == 0;
+// Where the tiles pay, for a 3x3 convolution of stride 1 from `in` to
+// `out`: maps of whole 2x2 tiles, rows of at most 16 tiles (a row's
+// products stay in registers), and enough channels that the transforms
+// cost little beside the products. The input gradient is such a
+// convolution too, from the output gradient to the input's shape.
+constexpr bool winograd_fits(const dsl::window& w, const dsl::tensor_shape& in, const dsl::tensor_shape& out) {
+    return w.kw == 3 && w.kh == 3 && w.stride == 1 && w.dilation == 1 && out.w % 2 == 0 && out.h % 2 == 0 &&
+           out.w >= 8 && out.w <= 32 && in.c >= 16 && out.c % 16 == 0;
 }
 
 // Defines the transforms and the products of a conv `name`, and `out(x, y,
