@@ -73,6 +73,7 @@ struct lowered_layer {
     std::vector<tensor_gradient> gradients;
     winograd_conv winograd;       // conv, where winograd_fits: acc comes from its products
     winograd_conv winograd_d_in;  // conv, where winograd_fits the input gradient: d_in_acc likewise
+    winograd_weight_gradient winograd_dw;  // conv, where winograd_fits: the weight gradient from its products
 };
 
 template <class Net>
@@ -342,12 +343,17 @@ private:
         l.d_acc = Func(l.name + "_d");
         l.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
         if (l.info.kind == dsl::layer_kind::conv) {
-            Var kx("kx"), ky("ky"), ci("ci"), co("co");
-            l.r_dw = RDom(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
-            const RDom& r = l.r_dw;
             Func dw = gradient_func(l, "weight");
-            dw(kx, ky, ci, co) = 0.f;
-            dw(kx, ky, ci, co) += l.d_acc(r.x, r.y, co, r.z) * l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
+            if (winograd_fits(win, in, out)) {
+                l.winograd_dw = winograd_f2x3_weight_gradient(l.name, l.padded, p, l.d_acc, out, batch_, dw);
+            } else {
+                Var kx("kx"), ky("ky"), ci("ci"), co("co");
+                l.r_dw = RDom(0, out.w, 0, out.h, 0, batch_, "r_dw_" + l.name);
+                const RDom& r = l.r_dw;
+                dw(kx, ky, ci, co) = 0.f;
+                dw(kx, ky, ci, co) += l.d_acc(r.x, r.y, co, r.z) *
+                                      l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
+            }
             l.gradients.push_back({dw, tensor_gradient::form::conv_weight, win.kw});
             if (l.bias.defined())
                 l.gradients.push_back(

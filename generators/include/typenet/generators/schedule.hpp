@@ -315,6 +315,95 @@ public:
         if (padded.defined()) padded_per_task(padded, consumer, n, in);
     }
 
+    // `copy`, a wrapper of `source` (x, y, c, n) whose rows are `width`
+    // wide, stored with channels innermost: transposed through blocks of 8
+    // columns by `lanes` channels (dense row loads, then a shuffle), which
+    // column by column would gather.
+    void channels_last(Func copy, Func source, int lanes, int width) const {
+        const auto v = copy.args();  // x, y, c, n: a wrapper of an input buffer names them its own way
+        copy.reorder_storage(v[2], v[0], v[1], v[3]);
+        Var cb("cb"), cv("cv");
+        copy.split(v[2], cb, cv, lanes);
+        if (width >= 8) {
+            Var xo("xo"), xi("xi");
+            copy.split(v[0], xo, xi, 8).reorder(cv, xi, cb, xo, v[1], v[3]).vectorize(cv).vectorize(xi);
+            Func block = source.in(copy);
+            const auto u = block.args();
+            block.compute_at(copy, cb).reorder_storage(u[0], u[2], u[1], u[3]);
+            block.reorder(u[0], u[2], u[1], u[3]).vectorize(u[0], 8).vectorize(u[2], lanes);
+        } else {
+            copy.reorder(cv, v[0], cb, v[1], v[3]).vectorize(cv);
+        }
+    }
+
+    // A conv weight gradient from Winograd's tiles (winograd.hpp). The
+    // batch is split in chunks of about 128 tiles, each a parallel task:
+    // it transforms its tiles of input and of output gradient (the latter
+    // from a channels-innermost copy), then, per point of the tile, sums a
+    // register block of input channels by a vector of output channels over
+    // the chunk's tiles. The chunks' sums are added, then transformed back.
+    void conv_weight_gradient_winograd(lowered_layer& l) const {
+        winograd_weight_gradient& w = l.winograd_dw;
+        const auto& out = l.info.out;
+        const int tiles = (out.w / 2) * (out.h / 2);
+        const int images = std::max(1, 128 / tiles);
+        Halide::RVar no("no"), ni("ni");
+        Var chunk("chunk");
+        Func partial = w.product.update().split(w.r.z, no, ni, images, guard).rfactor(no, chunk);
+        const auto p = partial.args();  // a, b, ci, co, chunk
+        const Var a = p[0], b = p[1], ci = p[2], co = p[3];
+        // The chunks' sums added: vectors of output channels, a task per
+        // point of the tile.
+        Var ab("ab");
+        w.product.compute_root().reorder_storage(co, ci, a, b).vectorize(co, vec_);
+        Var cov("cov"), cob("cob");
+        w.product.update()
+            .split(co, cob, cov, vec_)
+            .reorder(cov, no, cob, ci, a, b)
+            .vectorize(cov)
+            .fuse(a, b, ab)
+            .parallel(ab);
+        int block = std::min(l.info.in.c, accumulators_);
+        while (l.info.in.c % block != 0) --block;
+        Var cio("cio"), cii("cii"), coo("coo"), coi("coi");
+        Func sums = partial.in(w.product);
+        sums.compute_root()
+            .reorder_storage(co, ci, a, b, chunk)
+            .split(co, coo, coi, vec_)
+            .split(ci, cio, cii, block)
+            .reorder(coi, cii, coo, cio, a, b, chunk)
+            .vectorize(coi)
+            .unroll(cii)
+            .parallel(chunk);
+        partial.compute_at(sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec_).unroll(ci);
+        partial.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec_).unroll(ci);
+
+        // The chunk's tiles, channels innermost (both from copies of their
+        // maps with channels innermost): the output gradient's are the
+        // vectors, the input's the broadcasts, a block's from one line.
+        const auto e = w.d_out.args();  // a, b, co, tx, ty, n
+        w.d_out.compute_at(sums, chunk)
+            .reorder_storage(e[2], e[3], e[4], e[5], e[0], e[1])
+            .reorder(e[2], e[0], e[1], e[3], e[4], e[5])
+            .vectorize(e[2], vec_)
+            .unroll(e[0])
+            .unroll(e[1]);
+        Func d_channels_last = l.d_acc.in(w.d_out);
+        d_channels_last.compute_at(sums, chunk);
+        channels_last(d_channels_last, l.d_acc, vec_, out.w);
+        const auto v = w.input.args();  // a, b, ci, tx, ty, n
+        w.input.compute_at(sums, chunk)
+            .reorder_storage(v[2], v[3], v[4], v[5], v[0], v[1])
+            .reorder(v[2], v[0], v[1], v[3], v[4], v[5])
+            .vectorize(v[2], vec_)
+            .unroll(v[0])
+            .unroll(v[1]);
+        Func in_channels_last = l.padded.in(w.input);
+        in_channels_last.compute_at(sums, chunk);
+        channels_last(in_channels_last, l.padded, vec_, l.info.in.w);
+        if (l.info.slides->pad > 0) padded_per_task(l.padded, sums, chunk, l.info.in);
+    }
+
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
     // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n). The batch is split into
     // chunks whose partial sums (rfactor) are tasks: per task, one input
@@ -324,6 +413,7 @@ public:
     // contiguous loads, and the chunk is sized so it stays in cache across
     // the input channels. Other shapes keep vectors along x.
     void conv_weight_gradient(lowered_layer& l, Func dw) const {
+        if (l.winograd_dw.product.defined()) return conv_weight_gradient_winograd(l);
         const RDom& r = l.r_dw;
         const auto& out = l.info.out;
         const auto args = dw.args();
@@ -353,22 +443,10 @@ public:
         partial.compute_at(tiles, task).reorder_storage(co, kx, ky, ci, b).vectorize(co, lanes);
         partial.update().reorder(co, kx, ky, r.x, r.y, rni, ci, b).vectorize(co, lanes).unroll(co).unroll(kx).unroll(ky);
         // d_out with channels innermost, for the task's contiguous vectors.
-        // Transposed through blocks of 8 columns by a vector of channels
-        // (dense row loads, then a shuffle): column by column, it gathered.
         Func d_channels_last = l.d_acc.in(partial);
-        d_channels_last.compute_root().reorder_storage(v_.c, v_.x, v_.y, v_.n);
-        Var cb("cb"), cv("cv");
-        d_channels_last.split(v_.c, cb, cv, lanes);
-        if (out.w >= 8) {
-            Var xo("xo"), xi("xi");
-            d_channels_last.split(v_.x, xo, xi, 8).reorder(cv, xi, cb, xo, v_.y, v_.n).vectorize(cv).vectorize(xi);
-            Func block = l.d_acc.in(d_channels_last);
-            block.compute_at(d_channels_last, cb).reorder_storage(v_.x, v_.c, v_.y, v_.n);
-            block.reorder(v_.x, v_.c, v_.y, v_.n).vectorize(v_.x, 8).vectorize(v_.c, lanes);
-        } else {
-            d_channels_last.reorder(cv, v_.x, cb, v_.y, v_.n).vectorize(cv);
-        }
-        d_channels_last.parallel(v_.n);
+        d_channels_last.compute_root();
+        channels_last(d_channels_last, l.d_acc, lanes, out.w);
+        d_channels_last.parallel(d_channels_last.args()[3]);
         // A padded input is read as plain memory, not checked per load.
         if (l.info.slides->pad > 0) {
             Func padded = l.padded.in(partial);

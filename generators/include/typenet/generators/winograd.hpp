@@ -11,6 +11,13 @@
 //   G g   = (g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2)
 //   A^T m = (m0 + m1 + m2, m1 - m2 - m3)
 // and in two, the same along x (index a) and then along y (index b).
+//
+// The weight gradient dg_k = sum_i dy_i d_(i+k) is the same trilinear form
+// read for g instead of y (the derivative of sum_i dy_i y_i), so
+//   dg = G^T [(A dy) * (B^T d)]
+//   A dy    = (dy0, dy0 + dy1, dy0 - dy1, -dy1)
+//   G^T q   = (q0 + (q1 + q2) / 2, (q1 - q2) / 2, (q1 + q2) / 2 + q3)
+// where the products are summed over every tile of the batch.
 #pragma once
 
 #include <Halide.h>
@@ -24,6 +31,13 @@ namespace typenet::gen {
 using Halide::Func;
 using Halide::RDom;
 using Halide::Var;
+
+struct winograd_weight_gradient {
+    Func input;    // V, as for the forward
+    Func d_out;    // E(a, b, co, tx, ty, n) = A dy A^T, dy the 2x2 output gradient tile at (2 tx, 2 ty)
+    Func product;  // P(a, b, ci, co) = sum over tiles and images of E V
+    RDom r;        // P's sum: tx, ty, n
+};
 
 struct winograd_conv {
     Func weights;  // U(a, b, ci, co) = G w G^T
@@ -42,6 +56,22 @@ constexpr bool winograd_fits(const dsl::window& w, const dsl::tensor_shape& in, 
            out.w >= 8 && out.w <= 32 && in.c >= 16 && out.c % 16 == 0;
 }
 
+// V(a, b, ci, tx, ty, n) = B^T d B, d the 4x4 tile of `padded` (a map
+// with a zero border of `pad`) under the output tile (tx, ty).
+inline Func winograd_input(const std::string& name, Func padded, int pad) {
+    using Halide::mux;
+    Var a("a"), b("b"), ci("ci"), tx("tx"), ty("ty"), n("n");
+    // B^T along x, per input row v of the tile; inline, so that a schedule
+    // can wrap `padded` where the transform reads it.
+    const auto bx = [&](int v) {
+        const auto d = [&](int u) { return padded(2 * tx + u - pad, 2 * ty + v - pad, ci, n); };
+        return mux(a, {d(0) - d(2), d(1) + d(2), d(2) - d(1), d(1) - d(3)});
+    };
+    Func input(name + "_wino_in");
+    input(a, b, ci, tx, ty, n) = mux(b, {bx(0) - bx(2), bx(1) + bx(2), bx(2) - bx(1), bx(1) - bx(3)});
+    return input;
+}
+
 // Defines the transforms and the products of a conv `name`, and `out(x, y,
 // c, n)`, the convolution (plus `bias`, where defined), from the products.
 inline winograd_conv winograd_f2x3(const std::string& name, Func weights, Func padded, Func bias, int pad,
@@ -58,12 +88,7 @@ inline winograd_conv winograd_f2x3(const std::string& name, Func weights, Func p
     const auto gy = [&](int ky) { return gx(a, ky, ci, co); };
     w.weights(a, b, ci, co) = mux(b, {gy(0), 0.5f * (gy(0) + gy(1) + gy(2)), 0.5f * (gy(0) - gy(1) + gy(2)), gy(2)});
 
-    Func bx(name + "_wino_bx");  // B^T along x, per input row v of the tile
-    const auto d = [&](int u) { return padded(2 * tx + u - pad, 2 * ty + k - pad, ci, n); };
-    bx(a, k, ci, tx, ty, n) = mux(a, {d(0) - d(2), d(1) + d(2), d(2) - d(1), d(1) - d(3)});
-    w.input = Func(name + "_wino_in");
-    const auto e = [&](int v) { return bx(a, v, ci, tx, ty, n); };
-    w.input(a, b, ci, tx, ty, n) = mux(b, {e(0) - e(2), e(1) + e(2), e(2) - e(1), e(1) - e(3)});
+    w.input = winograd_input(name, padded, pad);
 
     w.r = RDom(0, in_channels, "r_wino_" + name);
     w.product = Func(name + "_wino_product");
@@ -76,6 +101,39 @@ inline winograd_conv winograd_f2x3(const std::string& name, Func weights, Func p
     const auto h = [&](int j) { return ax(x % 2, j, c, x / 2, y / 2, n); };
     const Halide::Expr tile = mux(y % 2, {h(0) + h(1) + h(2), h(1) - h(2) - h(3)});
     out(x, y, c, n) = bias.defined() ? bias(c) + tile : tile;
+    return w;
+}
+
+// Defines the transforms and the products behind the weight gradient of a
+// conv `name` from `padded` to an output of shape `out` whose gradient is
+// `d_out`, and `dw(kx, ky, ci, co)` from the products.
+inline winograd_weight_gradient winograd_f2x3_weight_gradient(const std::string& name, Func padded, int pad,
+                                                              Func d_out, const dsl::tensor_shape& out,
+                                                              Halide::Expr batch, Func dw) {
+    using Halide::mux;
+    Var a("a"), b("b"), ci("ci"), co("co"), tx("tx"), ty("ty"), n("n"), kx("kx"), ky("ky");
+    winograd_weight_gradient w;
+    w.input = winograd_input(name + "_dw", padded, pad);
+
+    // A along x, per output row j of the tile; inline, so that the schedule
+    // can wrap d_out where E reads it.
+    const auto ex = [&](int j) {
+        const auto g = [&](int i) { return d_out(2 * tx + i, 2 * ty + j, co, n); };
+        return mux(a, {g(0), g(0) + g(1), g(0) - g(1), -g(1)});
+    };
+    w.d_out = Func(name + "_dw_wino_d");
+    w.d_out(a, b, co, tx, ty, n) = mux(b, {ex(0), ex(0) + ex(1), ex(0) - ex(1), -ex(1)});
+
+    w.r = RDom(0, out.w / 2, 0, out.h / 2, 0, batch, "r_dw_wino_" + name);
+    w.product = Func(name + "_dw_wino_product");
+    w.product(a, b, ci, co) = 0.f;
+    w.product(a, b, ci, co) += w.d_out(a, b, co, w.r.x, w.r.y, w.r.z) * w.input(a, b, ci, w.r.x, w.r.y, w.r.z);
+
+    Func px(name + "_dw_wino_px");  // G^T along x
+    const auto q = [&](int i) { return w.product(i, b, ci, co); };
+    px(kx, b, ci, co) = mux(kx, {q(0) + 0.5f * (q(1) + q(2)), 0.5f * (q(1) - q(2)), 0.5f * (q(1) + q(2)) + q(3)});
+    const auto r = [&](int row) { return px(kx, row, ci, co); };
+    dw(kx, ky, ci, co) = mux(ky, {r(0) + 0.5f * (r(1) + r(2)), 0.5f * (r(1) - r(2)), 0.5f * (r(1) + r(2)) + r(3)});
     return w;
 }
 
