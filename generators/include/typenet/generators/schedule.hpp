@@ -226,8 +226,7 @@ public:
                 .unroll(xo);
             // A row of 24 accumulators spills once the block reads them.
             if (s.w > 16) tile = xo;
-            Func block = acc.in();  // its reader may be inline in the consumer
-            block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
+            rows_from_channels_innermost(acc, consumer, xo);
         } else if (int lanes = row_lanes(s.w)) {
             consumer.vectorize(x, lanes);
         }
@@ -245,6 +244,17 @@ public:
         if (weights.input_gradient)
             stored.compute_root().reorder(tile_channel, other_channel, w[0], w[1]).vectorize(tile_channel, vec_);
         return task;
+    }
+
+    // `consumer`'s rows read `acc`, stored with channels innermost, through
+    // a block of 8 columns by a vector of channels per iteration of `xo` (a
+    // dense load, a shuffle, dense row stores): reading it column by column
+    // would gather. The block wraps every reader of `acc`, which may be
+    // inline in the consumer (a batchnorm inside the activation).
+    void rows_from_channels_innermost(Func acc, Func consumer, Var xo) const {
+        const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
+        Func block = acc.in();
+        block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
     }
 
     // A conv computed by Winograd's tiles (winograd.hpp), a row of tiles of
@@ -266,8 +276,7 @@ public:
             .vectorize(xi)
             .unroll(ci)
             .parallel(n);
-        Func block = acc.in();
-        block.compute_at(consumer, xo).reorder_storage(x, c, y, n).reorder(x, c, y, n).vectorize(x, 8).vectorize(c, vec_);
+        rows_from_channels_innermost(acc, consumer, xo);
 
         // The two output rows from the products: each tile's 2x2 outputs unrolled.
         Var tx("tx"), i("i"), ty("ty"), j("j");
@@ -378,30 +387,27 @@ public:
         partial.compute_at(sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec_).unroll(ci);
         partial.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec_).unroll(ci);
 
-        // The chunk's tiles, channels innermost (both from copies of their
-        // maps with channels innermost): the output gradient's are the
-        // vectors, the input's the broadcasts, a block's from one line.
-        const auto e = w.d_out.args();  // a, b, co, tx, ty, n
-        w.d_out.compute_at(sums, chunk)
-            .reorder_storage(e[2], e[3], e[4], e[5], e[0], e[1])
-            .reorder(e[2], e[0], e[1], e[3], e[4], e[5])
-            .vectorize(e[2], vec_)
-            .unroll(e[0])
-            .unroll(e[1]);
-        Func d_channels_last = l.d_acc.in(w.d_out);
-        d_channels_last.compute_at(sums, chunk);
-        channels_last(d_channels_last, l.d_acc, vec_, out.w);
-        const auto v = w.input.args();  // a, b, ci, tx, ty, n
-        w.input.compute_at(sums, chunk)
+        // The chunk's tiles: the output gradient's are the vectors, the
+        // input's the broadcasts, a register block's from one line.
+        winograd_tiles_per_chunk(w.d_out, l.d_acc, out.w, sums, chunk);
+        winograd_tiles_per_chunk(w.input, l.padded, l.info.in.w, sums, chunk);
+        if (l.info.slides->pad > 0) padded_per_task(l.padded, sums, chunk, l.info.in);
+    }
+
+    // Transformed tiles f(a, b, channel, tx, ty, n) computed per `chunk` of
+    // `consumer`, channels innermost, from a copy of `map` (rows `width`
+    // wide) with channels innermost, so that their vectors are dense loads.
+    void winograd_tiles_per_chunk(Func f, Func map, int width, Func consumer, Var chunk) const {
+        const auto v = f.args();  // a, b, channel, tx, ty, n
+        f.compute_at(consumer, chunk)
             .reorder_storage(v[2], v[3], v[4], v[5], v[0], v[1])
             .reorder(v[2], v[0], v[1], v[3], v[4], v[5])
             .vectorize(v[2], vec_)
             .unroll(v[0])
             .unroll(v[1]);
-        Func in_channels_last = l.padded.in(w.input);
-        in_channels_last.compute_at(sums, chunk);
-        channels_last(in_channels_last, l.padded, vec_, l.info.in.w);
-        if (l.info.slides->pad > 0) padded_per_task(l.padded, sums, chunk, l.info.in);
+        Func copy = map.in(f);
+        copy.compute_at(consumer, chunk);
+        channels_last(copy, map, vec_, width);
     }
 
     // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
