@@ -264,6 +264,8 @@ public:
     // which blocks of 8 columns by a vector of channels transpose into the
     // consumer's rows. `acc` is the conv of shape `s`; `padded`, where
     // defined, its zero-bordered input of shape `in`, copied per image.
+    // The per-row buffers live on the stack: on the heap they were
+    // thousands of allocations a batch.
     void conv_winograd(winograd_conv& w, Func acc, Func consumer, const dsl::tensor_shape& s, Func padded,
                        const dsl::tensor_shape& in) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
@@ -288,7 +290,8 @@ public:
             .reorder(ci, i, j, co, tx, ty, n)
             .vectorize(ci)
             .unroll(i)
-            .unroll(j);
+            .unroll(j)
+            .store_in(Halide::MemoryType::Stack);
 
         const auto m = w.product.args();  // a, b, co, tx, ty, n
         const int tiles = s.w / 2;
@@ -305,7 +308,8 @@ public:
             .split(m[3], to, ti, tile_run)
             .reorder(ci, ti, co, to, m[0], m[1])
             .vectorize(ci)
-            .unroll(ti);
+            .unroll(ti)
+            .store_in(Halide::MemoryType::Stack);
         w.product.compute_at(products, co).reorder(m[2], m[3]).vectorize(m[2], vec_).unroll(m[3]);
         w.product.update().reorder(m[2], m[3], w.r).vectorize(m[2], vec_).unroll(m[3]);
 
@@ -317,7 +321,8 @@ public:
             .reorder(v[3], v[0], v[1], v[2])
             .vectorize(v[3], lanes)
             .unroll(v[0])
-            .unroll(v[1]);
+            .unroll(v[1])
+            .store_in(Halide::MemoryType::Stack);
 
         const auto u = w.weights.args();  // a, b, ci, co
         w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
@@ -430,7 +435,10 @@ public:
         int co_vectors = 0;
         for (int v = 4; v >= 1 && co_vectors == 0; --v)
             if (out.c % (lanes * v) == 0 && taps * v <= accumulators_) co_vectors = v;
-        if (out.c % lanes != 0 || co_vectors == 0) return conv_weight_gradient_along_x(dw, r, out);
+        // With one input channel, the channel-last copy of d_out costs more
+        // than the products it would feed.
+        if (out.c % lanes != 0 || co_vectors == 0 || l.info.in.c == 1)
+            return conv_weight_gradient_along_x(dw, r, out);
 
         const int pixels = out.w * out.h;
         const int chunk = std::max(1, 4096 / pixels);
@@ -507,10 +515,12 @@ public:
             const int values = images_per_sum_chunk * s.w * s.h;
             int channels = 1;
             while (channels < s.c && channels * values < 16384 && s.c % (2 * channels) == 0) channels *= 2;
+            // A task's channels innermost but for the rows: reads run on
+            // through an image's planes instead of jumping between images.
             partial.update()
-                .reorder(column, r[1], image_i, c, chunk)
-                .vectorize(column, s.w)
                 .split(c, co, ci, channels)
+                .reorder(column, r[1], ci, image_i, co, chunk)
+                .vectorize(column, s.w)
                 .fuse(co, chunk, task)
                 .parallel(task);
             return;
