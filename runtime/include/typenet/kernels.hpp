@@ -290,15 +290,18 @@ private:
                                  std::uint32_t seed, std::span<float> activations_out = {}) {
         using detail::aligned_scratch;
         // Workspace: the activations backward reads, then the gradients, then
-        // the new running statistics.
+        // the new running statistics, then the batch statistics backward
+        // reads (laid out like the running ones).
         std::size_t activations_size = 0;
         for (const auto& s : stored_layers) activations_size += aligned_scratch::round_up(batch * s.shape.size());
+        const int statistics_size = std::max<int>(1, int(state_count));
         thread_local aligned_scratch scratch;
         float* workspace = scratch.reserve(activations_size + gradient_slots.back() + state_slots.back() +
-                                           aligned_scratch::alignment);
+                                           aligned_scratch::round_up(statistics_size) + aligned_scratch::alignment);
         float* const gradients_at = workspace + activations_size;
         float* const state_at = gradients_at + gradient_slots.back();
-        float* const placeholder = state_at + state_slots.back();  // one element for an empty output
+        float* const statistics_at = state_at + state_slots.back();
+        float* const placeholder = statistics_at + aligned_scratch::round_up(statistics_size);  // one element for an empty output
         const auto add_activations = [&](detail::call_arguments& a) {
             float* at = workspace;
             for (const auto& s : stored_layers) {
@@ -310,7 +313,7 @@ private:
         float no_params = 0, no_state = 0;
         step_result result;
 
-        detail::call_arguments f(8 + state_tensors.size() + stored_layers.size());
+        detail::call_arguments f(9 + state_tensors.size() + stored_layers.size());
         f.buffer(input.data(), detail::image_extents(input_shape, batch));
         f.buffer(labels.data(), {static_cast<int>(labels.size())});
         f.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
@@ -322,6 +325,7 @@ private:
             f.buffer(state_at + state_slots[t], {int(state_tensors[t].count)});
         if (state_tensors.empty()) f.buffer(placeholder, {1});
         add_activations(f);
+        f.buffer(statistics_at, {statistics_size});
         f.call(Pipelines::train_forward, std::size(Pipelines::train_forward), "training forward");
         if (!activations_out.empty()) {
             const float* from = workspace;
@@ -333,7 +337,7 @@ private:
             }
         }
 
-        detail::call_arguments b(8 + stored_layers.size() + param_tensors.size());
+        detail::call_arguments b(9 + stored_layers.size() + param_tensors.size());
         const std::vector<int> one{1, 1, 1, 1};
         b.buffer(input.data(), detail::image_extents(input_shape, batch));
         b.buffer(labels.data(), {static_cast<int>(labels.size())});
@@ -341,6 +345,7 @@ private:
         b.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
         b.scalar(&seed);
         add_activations(b);
+        b.buffer(statistics_at, {statistics_size});
         // Gradient outputs come last layer first (see train_backward_pipeline).
         for (std::size_t t = param_tensors.size(); t-- > 0;)
             b.buffer(gradients_at + gradient_slots[t], detail::tensor_extents(param_tensors[t]));

@@ -60,7 +60,9 @@ struct lowered_layer {
     Func weights, bias;    // conv: weights(kx, ky, ci, co); dense: weights(i, o)
     Func padded;           // the input with its boundary condition
     Func argmax;           // maxpool, training: the (x, y) input position of each window's maximum
-    Func mean, inv_std;    // batchnorm, training: batch statistics per channel
+    Func winner;           // maxpool whose windows tile its input, training: argmax as a row-major index (uint8)
+    Func mean, inv_std;    // batchnorm: the statistics per channel it normalizes with
+    Func batch_var;        // batchnorm, training: the batch's biased variance per channel
     Func d_out, d_in;      // gradients of the loss w.r.t. out and in
     Func d_acc;            // conv, dense: gradient w.r.t. acc
     Func d_in_acc;         // conv: the reduction behind d_in
@@ -68,7 +70,8 @@ struct lowered_layer {
     RDom r_d_in;           // its reduction domain
     RDom r_dw;             // conv: the weight gradient's reduction domain
     // Batchnorm, training: sums per channel over the batch, behind mean and
-    // inv_std; backward also behind the gamma and beta gradients.
+    // inv_std (unless backward reads those from the forward pass); backward
+    // also behind the gamma and beta gradients.
     std::vector<Func> channel_sums;
     std::vector<tensor_gradient> gradients;
     winograd_conv winograd;       // conv, where winograd_fits: acc comes from its products
@@ -95,6 +98,9 @@ public:
         // The pipeline output the first layer's input gradient is defined in,
         // where that layer is a conv (else the pipeline copies it).
         std::optional<Func> input_gradient_into;
+        // Training backward: `state` holds the forward pass's batch
+        // statistics (batch_statistics()), read instead of summed again.
+        bool state_is_batch_statistics = false;
     };
 
     network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed, storage stored = {})
@@ -163,6 +169,24 @@ public:
         return input_gradient ? d : Func();
     }
 
+    // Batchnorm's batch statistics in training, in buffer_layout's order:
+    // each layer's batch mean where its running_mean is, and its biased
+    // batch variance where its running_var is. Training backward reads them
+    // back (storage::state_is_batch_statistics).
+    Func batch_statistics() const {
+        const Var i("i");
+        Func out("batch_statistics");
+        out(i) = 0.f;
+        for (const lowered_layer& l : layers_) {
+            if (l.info.kind != dsl::layer_kind::batchnorm) continue;
+            const auto [mean_at, var_at] = batchnorm_state(l.info.index);
+            const RDom c(0, l.info.in.c, "r_statistics_" + l.name);
+            out(mean_at + c) = l.mean(c);
+            out(var_at + c) = l.batch_var(c);
+        }
+        return out;
+    }
+
     // Batchnorm's running statistics after this step, in buffer_layout's
     // order (running_mean, running_var of each batchnorm layer). PyTorch:
     // running = (1 - momentum) * running + momentum * batch statistic, with
@@ -178,8 +202,7 @@ public:
             const Var c("c");
             Func mean(l.name + "_new_mean"), var(l.name + "_new_var");
             mean(c) = (1 - momentum) * state_(mean_at + c) + momentum * l.mean(c);
-            const Expr batch_var = 1.f / (l.inv_std(c) * l.inv_std(c)) - batchnorm_eps_.at(l.info.index);
-            var(c) = (1 - momentum) * state_(var_at + c) + momentum * batch_var * m / Halide::max(m - 1.f, 1.f);
+            var(c) = (1 - momentum) * state_(var_at + c) + momentum * l.batch_var(c) * m / Halide::max(m - 1.f, 1.f);
             out.push_back(mean);
             out.push_back(var);
         }
@@ -355,9 +378,7 @@ private:
                                       l.padded(r.x * s + kx * d - p, r.y * s + ky * d - p, ci, r.z);
             }
             l.gradients.push_back({dw, tensor_gradient::form::conv_weight, win.kw});
-            if (l.bias.defined())
-                l.gradients.push_back(
-                    {channel_sum(gradient_func(l, "bias"), l.d_acc, out), tensor_gradient::form::per_channel, out.c});
+            if (l.bias.defined()) push_bias_gradient(l);
         }
         if (!need_d_in) return;
         // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
@@ -403,6 +424,23 @@ private:
         l.d_in_acc(x, y, c, n) += l.weights(r.x, r.y, c, r.z) * l.d_spread(x + p - r.x * d, y + p - r.y * d, r.z, n);
     }
 
+    // A bias's gradient: the sum of d_acc per channel. A batchnorm right
+    // after the layer (training mode, batch statistics) subtracts each
+    // channel's batch mean, which takes any bias away with it, so there the
+    // gradient is exactly zero and is not summed.
+    void push_bias_gradient(lowered_layer& l) const {
+        const auto& out = l.info.out;
+        Func grad = gradient_func(l, "bias");
+        const std::size_t next = static_cast<std::size_t>(l.info.index) + 1;
+        if (next < layers_.size() && layers_[next].info.kind == dsl::layer_kind::batchnorm) {
+            Var c("c"), u("u"), v("v"), w("w");
+            grad(c, u, v, w) = 0.f;
+        } else {
+            channel_sum(grad, l.d_acc, out);
+        }
+        l.gradients.push_back({grad, tensor_gradient::form::per_channel, out.c});
+    }
+
     // Defines `sum` as the sum over x, y and the batch of f(x, y, c, n), per
     // channel: a four-dimensional gradient Func (c, 1, 1, 1).
     Func channel_sum(Func sum, const Func& f, const dsl::tensor_shape& s) const {
@@ -445,9 +483,7 @@ private:
         dw(i, o, u, w) = 0.f;
         dw(i, o, u, w) += l.d_acc(0, 0, o, rn) * l.in(0, 0, i, rn);
         l.gradients.push_back({dw, tensor_gradient::form::dense_weight, l.info.in.c});
-        if (l.bias.defined())
-            l.gradients.push_back({channel_sum(gradient_func(l, "bias"), l.d_acc, l.info.out),
-                                   tensor_gradient::form::per_channel, out_features});
+        if (l.bias.defined()) push_bias_gradient(l);
         if (!need_d_in) return;
         RDom ro(0, out_features, "r_dx_" + l.name);
         Func d_in(l.name + "_dx");
@@ -468,17 +504,35 @@ private:
         l.r = RDom(0, win.kw, 0, win.kh, "r_" + l.name);
         const Expr ix = x * win.stride + l.r.x - win.pad, iy = y * win.stride + l.r.y - win.pad;
         l.acc = output_func(l);
-        if (is_max && mode_ == mode::training) {
-            // The first maximum in row-major order, as PyTorch picks it.
+        // Training: where each window's first maximum in row-major order is,
+        // as PyTorch picks it, for backward.
+        if (is_max && mode_ == mode::training && tiles_exactly(l) && win.kw * win.kh <= 16) {
+            // An index from a chain of comparisons, one byte a window.
+            Expr best = l.in(x * win.stride, y * win.stride, c, n), index = Halide::cast<uint8_t>(0);
+            for (int q = 1; q < win.kw * win.kh; ++q) {
+                const Expr value = l.in(x * win.stride + q % win.kw, y * win.stride + q / win.kw, c, n);
+                index = Halide::select(value > best, Halide::cast<uint8_t>(q), index);
+                best = Halide::max(best, value);
+            }
+            l.winner = Func(l.name + "_winner");
+            l.winner(x, y, c, n) = index;
+        } else if (is_max && mode_ == mode::training) {
             l.argmax = Func(l.name + "_argmax");
             l.argmax(x, y, c, n) = Halide::argmax(l.padded(ix, iy, c, n));
-            l.acc(x, y, c, n) = l.argmax(x, y, c, n)[2];
-        } else if (is_max) {
+        }
+        if (is_max) {
             l.acc(x, y, c, n) = Halide::maximum(l.padded(ix, iy, c, n));
         } else {
             l.acc(x, y, c, n) = Halide::sum(l.padded(ix, iy, c, n)) / float(win.kh * win.kw);
         }
         l.out = l.acc;
+    }
+
+    // A pooling layer whose windows cover its input exactly once.
+    static bool tiles_exactly(const lowered_layer& l) {
+        const dsl::window& win = *l.info.slides;
+        return win.stride == win.kw && win.stride == win.kh && win.pad == 0 && win.dilation == 1 &&
+               l.info.out.w * win.stride == l.info.in.w && l.info.out.h * win.stride == l.info.in.h;
     }
 
     void pool_backward(lowered_layer& l) {
@@ -491,12 +545,11 @@ private:
             return;
         }
         const int s = win.stride, p = win.pad;
-        if (l.info.kind == dsl::layer_kind::maxpool && s == win.kw && s == win.kh && p == 0 &&
-            out.w * s == l.info.in.w && out.h * s == l.info.in.h) {
+        if (l.winner.defined()) {
             // Windows that tile the input exactly: each pixel is in one, so
             // the gradient is elementwise (and is computed where it is read).
             const Expr ox = x / s, oy = y / s;
-            const Expr chosen = l.argmax(ox, oy, c, n)[0] == x % s && l.argmax(ox, oy, c, n)[1] == y % s;
+            const Expr chosen = Halide::cast<int>(l.winner(ox, oy, c, n)) == x % s + (y % s) * win.kw;
             l.d_in = Func(l.name + "_dx");
             l.d_in(x, y, c, n) = Halide::select(chosen, l.d_out(ox, oy, c, n), 0.f);
             return;
@@ -584,7 +637,13 @@ private:
         l.bias(c) = params_(b_off + c);
         l.mean = Func(l.name + "_mean");
         l.inv_std = Func(l.name + "_inv_std");
-        if (mode_ == mode::training) {
+        if (mode_ == mode::training && stored_.state_is_batch_statistics) {
+            const auto [mean_at, var_at] = batchnorm_state(idx);
+            l.mean(c) = state_(mean_at + c);
+            l.batch_var = Func(l.name + "_batch_var");
+            l.batch_var(c) = state_(var_at + c);
+            l.inv_std(c) = 1.f / Halide::sqrt(l.batch_var(c) + eps);
+        } else if (mode_ == mode::training) {
             l.r = RDom(0, s.w, 0, s.h, 0, batch_, "r_" + l.name);
             const Expr m = Halide::cast<float>(batch_ * s.h * s.w);
             Func sum(l.name + "_sum"), sq(l.name + "_sqdev");
@@ -594,7 +653,9 @@ private:
             // Two passes: the squared deviation from the mean, not E[x^2] - E[x]^2.
             sq(c) = 0.f;
             sq(c) += Halide::pow(l.in(l.r.x, l.r.y, c, l.r.z) - l.mean(c), 2);
-            l.inv_std(c) = 1.f / Halide::sqrt(sq(c) / m + eps);
+            l.batch_var = Func(l.name + "_batch_var");
+            l.batch_var(c) = sq(c) / m;
+            l.inv_std(c) = 1.f / Halide::sqrt(l.batch_var(c) + eps);
             l.channel_sums = {sum, sq};
         } else {
             const auto [mean_at, var_at] = batchnorm_state(idx);

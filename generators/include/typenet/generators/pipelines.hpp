@@ -2,7 +2,8 @@
 //   infer           inference mode (dropout off, batchnorm on running statistics):
 //                   the network's output and, with a loss head, loss and correct count
 //   train_forward   training mode: loss, correct count, batchnorm's updated
-//                   running statistics, and the activations backward reads
+//                   running statistics, and what backward reads: the
+//                   activations and batchnorm's batch statistics
 //   train_backward  the gradient of the loss for every parameter
 // A network without a loss head takes the gradient of an outside loss with
 // respect to its output (d_output) instead of labels, and also returns the
@@ -119,6 +120,9 @@ public:
     Halide::GeneratorOutput<Halide::Buffer<int32_t, 0>> correct{"correct"};
     Halide::GeneratorOutput<Halide::Buffer<float, 1>[k::new_state_outputs]> new_state{"new_state"};
     Halide::GeneratorOutput<Halide::Buffer<float, 4>[k::activations]> activations{"activations"};
+    // Batchnorm's batch mean and biased variance, in buffer_layout's order,
+    // which backward reads instead of summing the batch again.
+    Halide::GeneratorOutput<Halide::Buffer<float, 1>> batch_statistics{"batch_statistics"};
 
     void generate() {
         constexpr auto stored = dsl::training_activations(k::net);
@@ -143,6 +147,8 @@ public:
         const auto statistics = lowering_->new_state_outputs();
         for (std::size_t i = 0; i < statistics.size(); ++i) new_state[i](v.c) = statistics[i](v.c);
         if (statistics.empty()) new_state[0](v.c) = 0.f;  // a placeholder: no batchnorm
+        batch_statistics(v.c) = lowering_->batch_statistics()(v.c);
+        batch_statistics.dim(0).set_bounds(0, k::state);
         for (std::size_t i = 0; i < stored.size(); ++i)
             constrain_like_output(activations[i].output_buffer(), input, stored[i].shape);
         if (stored.empty()) activations[0](v.x, v.y, v.c, v.n) = 0.f;
@@ -176,6 +182,7 @@ public:
     Halide::GeneratorInput<Halide::Buffer<float, 1>> params{"params"};
     Halide::GeneratorInput<uint32_t> seed{"seed"};
     Halide::GeneratorInput<Func[k::activations]> activations{"activations", Halide::Float(32), 4};
+    Halide::GeneratorInput<Halide::Buffer<float, 1>> batch_statistics{"batch_statistics"};  // the forward's
     Halide::GeneratorOutput<Halide::Buffer<float, 4>[k::gradient_outputs]> gradients{"gradients"};
     Halide::GeneratorOutput<Halide::Buffer<float, 4>> d_input{"d_input"};
 
@@ -186,17 +193,16 @@ public:
                 if (stored[i].layer == layer) return Func(activations[i]);
             return std::nullopt;
         };
-        Var i("i");
-        Func no_state("no_state");
-        no_state(i) = 0.f;  // running statistics are not read in training mode
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params), no_state,
+        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params),
+                                                            Func(batch_statistics),
                                                             input.dim(3).extent(), seed,
                                                             typename network_lowering<Net>::storage{
                                                                 {}, read_stored,
                                                                 [this](std::size_t i) {
                                                                     return gradients[k::gradient_outputs - 1 - i];
                                                                 },
-                                                                k::has_loss ? std::nullopt : std::optional<Func>(d_input)});
+                                                                k::has_loss ? std::nullopt : std::optional<Func>(d_input),
+                                                                /*state_is_batch_statistics=*/true});
         const dims& v = lowering_->vars();
         Func scores_gradient;
         if constexpr (k::has_loss) {
@@ -227,6 +233,7 @@ public:
         }
         input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
         params.dim(0).set_bounds(0, std::max(1, k::params));
+        batch_statistics.dim(0).set_bounds(0, k::state);
         schedule_backward(*lowering_, this->get_target());
     }
 

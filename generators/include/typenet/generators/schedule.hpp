@@ -593,10 +593,6 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
         const auto kind = l.info.kind;
         if (l.weights.defined() && kind != dsl::layer_kind::batchnorm) ctx.parameter_sized(l.weights);
         if (is_heavy(kind)) {
-            if (l.argmax.defined()) {  // training maxpool: acc reads the stored argmax
-                ctx.elementwise(l.argmax, l.info.out);
-                continue;
-            }
             // The elementwise layers after it that it fuses with. Training keeps
             // every elementwise output for backward, so it fuses with the first
             // only, and never with batchnorm, whose statistics need it stored
@@ -651,9 +647,9 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
     }
 }
 
-// Schedules the backward half of a training step. Activations come from
-// buffers; what backward recomputes from them (batchnorm statistics,
-// maxpool's argmax) is stored once.
+// Schedules the backward half of a training step. Activations and
+// batchnorm's batch statistics come from buffers; what backward recomputes
+// from them (maxpool's argmax) is stored once.
 template <class Net>
 void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
     schedule_context ctx(target, lowering.vars());
@@ -673,6 +669,7 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
             if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
         }
         if (l.argmax.defined()) ctx.elementwise(l.argmax, l.info.out);
+        if (l.winner.defined()) ctx.elementwise(l.winner, l.info.out);
         // Global pooling broadcasts its gradient over every pixel: computed
         // once (it holds the head's softmax and dense gradients), not per read.
         if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
