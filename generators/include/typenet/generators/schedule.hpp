@@ -93,8 +93,8 @@ public:
     // vectors, so that Halide peels the vectors that hold the border and the
     // ones between load whole rows; a vector that holds the border clamps
     // each lane's index, which gathers.
-    void padded_per_task(Func f, Func consumer, Var task, const dsl::tensor_shape& s) const {
-        f.compute_at(consumer, task).reorder(v_.x, v_.y, v_.c, v_.n);
+    void padded_per_task(Func f, Func consumer, Halide::VarOrRVar task, const dsl::tensor_shape& s) const {
+        f.compute_at(Halide::LoopLevel(consumer, task)).reorder(v_.x, v_.y, v_.c, v_.n);
         int lanes = row_lanes(s.w);
         while (lanes > 4 && s.w < 3 * lanes) lanes /= 2;
         if (lanes) f.vectorize(v_.x, lanes);
@@ -351,67 +351,73 @@ public:
     }
 
     // A conv weight gradient from Winograd's tiles (winograd.hpp). The
-    // batch is split in chunks of about 128 tiles, each a parallel task:
-    // it transforms its tiles of input and of output gradient (the latter
-    // from a channels-innermost copy), then, per point of the tile, sums a
+    // batch is split in groups of images, each a parallel task, and each
+    // group in chunks of about 128 tiles, one after the other. A chunk
+    // transforms its tiles of input and of output gradient (from
+    // channels-innermost copies), then, per point of the tile, sums a
     // register block of input channels by a vector of output channels over
-    // the chunk's tiles. The chunks' sums are added, then transformed back.
+    // its tiles and adds the block to its group's sum, which stays in cache.
+    // The groups' sums are added, then transformed back.
     void conv_weight_gradient_winograd(lowered_layer& l) const {
         winograd_weight_gradient& w = l.winograd_dw;
         const auto& out = l.info.out;
         const int tiles = (out.w / 2) * (out.h / 2);
         const int images = std::max(1, 128 / tiles);
-        Halide::RVar no("no"), ni("ni");
-        Var chunk("chunk");
-        Func partial = w.product.update().split(w.r.z, no, ni, images, guard).rfactor(no, chunk);
-        const auto p = partial.args();  // a, b, ci, co, chunk
+        const int chunks_per_group = std::max(1, images_per_weight_gradient_group / images);
+        Halide::RVar chunk_o("chunk_o"), ni("ni"), go("go"), chunk("chunk");
+        Var group("group"), one_chunk("one_chunk");
+        Func group_sums = w.product.update()
+                              .split(w.r.z, chunk_o, ni, images, guard)
+                              .split(chunk_o, go, chunk, chunks_per_group, guard)
+                              .rfactor(go, group);
+        Func block_sums = group_sums.update().rfactor(chunk, one_chunk);
+        const auto p = group_sums.args();  // a, b, ci, co, group
         const Var a = p[0], b = p[1], ci = p[2], co = p[3];
-        // The chunks' sums added: vectors of output channels, a task per
+        // The groups' sums added: vectors of output channels, a task per
         // point of the tile.
         Var ab("ab");
         w.product.compute_root().reorder_storage(co, ci, a, b).vectorize(co, vec_);
         Var cov("cov"), cob("cob");
         w.product.update()
             .split(co, cob, cov, vec_)
-            .reorder(cov, no, cob, ci, a, b)
+            .reorder(cov, go, cob, ci, a, b)
             .vectorize(cov)
             .fuse(a, b, ab)
             .parallel(ab);
         int block = std::min(l.info.in.c, accumulators_);
         while (l.info.in.c % block != 0) --block;
         Var cio("cio"), cii("cii"), coo("coo"), coi("coi");
-        Func sums = partial.in(w.product);
-        sums.compute_root()
-            .reorder_storage(co, ci, a, b, chunk)
+        group_sums.compute_root().reorder_storage(co, ci, a, b, group).vectorize(co, vec_).parallel(group);
+        group_sums.update()
             .split(co, coo, coi, vec_)
             .split(ci, cio, cii, block)
-            .reorder(coi, cii, coo, cio, a, b, chunk)
+            .reorder(coi, cii, coo, cio, a, b, chunk, group)
             .vectorize(coi)
             .unroll(cii)
-            .parallel(chunk);
-        partial.compute_at(sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec_).unroll(ci);
-        partial.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec_).unroll(ci);
+            .parallel(group);
+        block_sums.compute_at(group_sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec_).unroll(ci);
+        block_sums.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec_).unroll(ci);
 
         // The chunk's tiles: the output gradient's are the vectors, the
         // input's the broadcasts, a register block's from one line.
-        winograd_tiles_per_chunk(w.d_out, l.d_acc, out.w, sums, chunk);
-        winograd_tiles_per_chunk(w.input, l.padded, l.info.in.w, sums, chunk);
-        if (l.info.slides->pad > 0) padded_per_task(l.padded, sums, chunk, l.info.in);
+        winograd_tiles_per_chunk(w.d_out, l.d_acc, out.w, group_sums, chunk);
+        winograd_tiles_per_chunk(w.input, l.padded, l.info.in.w, group_sums, chunk);
+        if (l.info.slides->pad > 0) padded_per_task(l.padded, group_sums, chunk, l.info.in);
     }
 
     // Transformed tiles f(a, b, channel, tx, ty, n) computed per `chunk` of
     // `consumer`, channels innermost, from a copy of `map` (rows `width`
     // wide) with channels innermost, so that their vectors are dense loads.
-    void winograd_tiles_per_chunk(Func f, Func map, int width, Func consumer, Var chunk) const {
+    void winograd_tiles_per_chunk(Func f, Func map, int width, Func consumer, Halide::VarOrRVar chunk) const {
         const auto v = f.args();  // a, b, channel, tx, ty, n
-        f.compute_at(consumer, chunk)
+        f.compute_at(Halide::LoopLevel(consumer, chunk))
             .reorder_storage(v[2], v[3], v[4], v[5], v[0], v[1])
             .reorder(v[2], v[0], v[1], v[3], v[4], v[5])
             .vectorize(v[2], vec_)
             .unroll(v[0])
             .unroll(v[1]);
         Func copy = map.in(f);
-        copy.compute_at(consumer, chunk);
+        copy.compute_at(Halide::LoopLevel(consumer, chunk));
         channels_last(copy, map, vec_, width);
     }
 
@@ -438,7 +444,7 @@ public:
         // With one input channel, the channel-last copy of d_out costs more
         // than the products it would feed.
         if (out.c % lanes != 0 || co_vectors == 0 || l.info.in.c == 1)
-            return conv_weight_gradient_along_x(dw, r, out);
+            return conv_weight_gradient_along_x(l, dw);
 
         const int pixels = out.w * out.h;
         const int chunk = std::max(1, 4096 / pixels);
@@ -469,10 +475,19 @@ public:
         }
     }
 
-    void conv_weight_gradient_along_x(Func dw, const RDom& r, const dsl::tensor_shape& out) const {
+    void conv_weight_gradient_along_x(lowered_layer& l, Func dw) const {
+        const RDom& r = l.r_dw;
+        const auto& out = l.info.out;
         const auto args = dw.args();
         const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
-        const int lanes = row_lanes(out.w);
+        // Vectors that divide the row where one is wide enough: a vector
+        // tail would load the input a lane at a time.
+        int lanes = row_lanes(out.w);
+        for (int divisor = vec_; divisor >= 8 && divisor > lanes / 2; --divisor)
+            if (out.w % divisor == 0) {
+                lanes = divisor;
+                break;
+            }
         if (lanes == 0) {
             dw.update().parallel(co);
             return;
@@ -480,6 +495,12 @@ public:
         Halide::RVar rxo("rxo"), rxi("rxi");
         Var lane("lane"), coo("coo"), coi("coi");
         Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
+        // A padded input is read as plain memory, not checked per load.
+        if (l.info.slides->pad > 0) {
+            Func padded = l.padded.in(partial);
+            padded.compute_root();
+            vectorize_and_parallelize(padded, l.info.in);
+        }
         // Output channels per pass: each input vector loaded feeds this many
         // FMAs; 9 taps x 2 channels of accumulators need AVX-512's 32 registers.
         const int channels = accumulators_ >= 24 && out.c % 2 == 0 ? 2 : 1;
@@ -497,10 +518,11 @@ public:
     // bias and batchnorm gradients), of a Func over an activation of shape
     // `s`. Chunks of the batch are summed in parallel (rfactor), then added:
     // blocks of channels alone left a core idle where there are few.
-    // Within a chunk, each column of the rows is a lane of its own, so
-    // loads are whole rows (a vector as wide as the row, which LLVM splits
-    // into native ones); rows narrower than 8 take vectors across channels
-    // instead, which gather.
+    // Within a chunk, the rows are summed in vectors as wide as the row
+    // needs, up to a native one, the last of a row masked (a vector of a
+    // width that is no power of two, such as 28, LLVM assembles lane by
+    // lane); rows narrower than 8 take vectors across channels instead,
+    // which gather.
     void channel_sums(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
         const Var c = f.args()[0];
@@ -561,6 +583,10 @@ private:
     // (ShiftInwards) nor read past the input's edge (RoundUp).
     static constexpr Halide::TailStrategy guard = Halide::TailStrategy::GuardWithIf;
     static constexpr int images_per_sum_chunk = 8;
+    // A Winograd weight gradient's parallel tasks: enough for two threads
+    // to balance in a batch of 64, few enough that the groups' sums added
+    // at the end cost little.
+    static constexpr int images_per_weight_gradient_group = 16;
 
     const dims& v_;
     int vec_ = 8;
