@@ -699,6 +699,9 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
         // Global pooling broadcasts its gradient over every pixel: computed
         // once (it holds the head's softmax and dense gradients), not per read.
         if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
+        // Dropout's mask is a hash of each value's place: computed once, not
+        // in every pass that reads the gradient through it.
+        if (kind == layer_kind::dropout && l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
         // Weights stay inline: stored, they would be computed up front and
         // live to the end, which Halide 14's lowering pays for cubically. The
         // input gradient's tiles across channels read a stored copy of their
