@@ -43,6 +43,14 @@ struct network_constants {
     static constexpr std::size_t new_state_outputs = std::max<std::size_t>(1, dsl::buffer_layout(net).size());
 };
 
+// A batch of maps of `shape` is dense NCHW, as the runtime passes it: with
+// every stride a constant, an address is arithmetic on constants, and a
+// vector along channels of 1x1 maps is a dense load instead of a gather.
+template <class Param>
+void dense_nchw(Param&& p, dsl::tensor_shape shape) {
+    p.dim(1).set_stride(shape.w).dim(2).set_stride(shape.w * shape.h).dim(3).set_stride(shape.w * shape.h * shape.c);
+}
+
 // Shapes every buffer of a pipeline must have, so a wrong buffer is refused
 // by the generated code's own checks as well as by the C++ wrapper.
 template <class Net, class In, class Params, class State>
@@ -50,6 +58,7 @@ void constrain_inputs(In& input, Params& params, State& state) {
     using k = network_constants<Net>;
     input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
     input.dim(3).set_min(0);
+    dense_nchw(input, k::input);
     params.dim(0).set_bounds(0, std::max(1, k::params));
     state.dim(0).set_bounds(0, k::state);
 }
@@ -58,6 +67,7 @@ template <class Out, class In>
 void constrain_like_output(Out&& out, const In& input, dsl::tensor_shape shape) {
     out.dim(0).set_bounds(0, shape.w).dim(1).set_bounds(0, shape.h).dim(2).set_bounds(0, shape.c);
     out.dim(3).set_bounds(0, input.dim(3).extent());
+    dense_nchw(out, shape);
 }
 
 template <class Net>
@@ -181,7 +191,7 @@ public:
     Halide::GeneratorInput<Halide::Buffer<float, 4>> d_output{"d_output"};
     Halide::GeneratorInput<Halide::Buffer<float, 1>> params{"params"};
     Halide::GeneratorInput<uint32_t> seed{"seed"};
-    Halide::GeneratorInput<Func[k::activations]> activations{"activations", Halide::Float(32), 4};
+    Halide::GeneratorInput<Halide::Buffer<float, 4>[k::activations]> activations{"activations"};
     Halide::GeneratorInput<Halide::Buffer<float, 1>> batch_statistics{"batch_statistics"};  // the forward's
     Halide::GeneratorOutput<Halide::Buffer<float, 4>[k::gradient_outputs]> gradients{"gradients"};
     Halide::GeneratorOutput<Halide::Buffer<float, 4>> d_input{"d_input"};
@@ -232,6 +242,8 @@ public:
                 out.dim(d).set_bounds(0, d < tensors[t].rank ? tensors[t].dims[tensors[t].rank - 1 - d] : 1);
         }
         input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
+        dense_nchw(input, k::input);
+        for (std::size_t i = 0; i < stored.size(); ++i) constrain_like_output(activations[i], input, stored[i].shape);
         params.dim(0).set_bounds(0, std::max(1, k::params));
         batch_statistics.dim(0).set_bounds(0, k::state);
         schedule_backward(*lowering_, this->get_target());
