@@ -662,10 +662,12 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             }
             if (stored[i]) continue;
             // Inference inlines an elementwise run into the Func that ends it;
-            // training, a batchnorm into the activation after it.
+            // training, what dsl::computed_inside_next says into the next layer.
             const bool run_continues = i + 1 < depth && is_elementwise(layers[i + 1].info.kind);
-            const bool inside_next = i + 1 < depth && dsl::computed_inside_next(kind, layers[i + 1].info.kind);
-            if ((training && !inside_next) || !run_continues) {
+            const bool inside_next =
+                i + 1 < depth && dsl::computed_inside_next(kind, layers[i + 1].info.kind,
+                                                           i > 0 && layers[i - 1].info.kind == dsl::layer_kind::batchnorm);
+            if (training ? !inside_next : !run_continues) {
                 ctx.elementwise(l.out, l.info.out);
                 stored[i] = true;
             }
