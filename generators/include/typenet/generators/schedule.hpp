@@ -467,12 +467,17 @@ public:
         d_channels_last.compute_root();
         channels_last(d_channels_last, l.d_acc, lanes, out.w);
         d_channels_last.parallel(d_channels_last.args()[3]);
-        // A padded input is read as plain memory, not checked per load.
-        if (l.info.slides->pad > 0) {
-            Func padded = l.padded.in(partial);
-            padded.compute_root();
-            vectorize_and_parallelize(padded, l.info.in);
-        }
+        padded_input_for(l, partial);
+    }
+
+    // A conv's padded input, where it has one, copied whole for the weight
+    // gradient's `partial`, which then reads plain memory instead of
+    // checking every load.
+    void padded_input_for(lowered_layer& l, Func partial) const {
+        if (l.info.slides->pad == 0) return;
+        Func padded = l.padded.in(partial);
+        padded.compute_root();
+        vectorize_and_parallelize(padded, l.info.in);
     }
 
     void conv_weight_gradient_along_x(lowered_layer& l, Func dw) const {
@@ -495,12 +500,7 @@ public:
         Halide::RVar rxo("rxo"), rxi("rxi");
         Var lane("lane"), coo("coo"), coi("coi");
         Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
-        // A padded input is read as plain memory, not checked per load.
-        if (l.info.slides->pad > 0) {
-            Func padded = l.padded.in(partial);
-            padded.compute_root();
-            vectorize_and_parallelize(padded, l.info.in);
-        }
+        padded_input_for(l, partial);
         // Output channels per pass: each input vector loaded feeds this many
         // FMAs; 9 taps x 2 channels of accumulators need AVX-512's 32 registers.
         const int channels = accumulators_ >= 24 && out.c % 2 == 0 ? 2 : 1;
@@ -518,10 +518,10 @@ public:
     // bias and batchnorm gradients), of a Func over an activation of shape
     // `s`. Chunks of the batch are summed in parallel (rfactor), then added:
     // blocks of channels alone left a core idle where there are few.
-    // Within a chunk, the rows are summed in vectors as wide as the row
-    // needs, up to a native one, the last of a row masked (a vector of a
-    // width that is no power of two, such as 28, LLVM assembles lane by
-    // lane); rows narrower than 8 take vectors across channels instead,
+    // Within a chunk, each column of the rows is a lane of its own, so
+    // loads are whole rows (a vector as wide as the row, which LLVM splits
+    // into native ones; native vectors with a masked last one measured
+    // slower); rows narrower than 8 take vectors across channels instead,
     // which gather.
     void channel_sums(Func f, const dsl::tensor_shape& s) const {
         f.compute_root();
@@ -677,7 +677,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
 
 // Schedules the backward half of a training step. Activations and
 // batchnorm's batch statistics come from buffers; what backward recomputes
-// from them (maxpool's argmax) is stored once.
+// from them (maxpool's argmax or window index) is stored once.
 template <class Net>
 void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
     schedule_context ctx(target, lowering.vars());
