@@ -1,17 +1,17 @@
 #!/usr/bin/python3
-"""Loads a fashion_net checkpoint written by samples/fashion_mnist into the
-equivalent torch.nn.Sequential with load_state_dict (strict), and prints
-its Fashion-MNIST test accuracy: a check that the checkpoint's names,
+"""Loads a checkpoint written by samples/fashion_mnist into the equivalent
+torch.nn.Sequential (bench/torch_nets.py) with load_state_dict (strict), and
+prints its Fashion-MNIST test accuracy: a check that the checkpoint's names,
 shapes and bytes are PyTorch's.
-    usage: tools/load_checkpoint_in_torch.py run.safetensors
+    usage: tools/load_checkpoint_in_torch.py [--network fashion|eva|resnet] run.safetensors
 (Reads safetensors with the standard library: Debian has no python3-safetensors.)
 """
-import gzip, json, pathlib, struct, sys
+import argparse, gzip, json, pathlib, struct, sys
 import numpy as np
 import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "bench"))
-from torch_nets import fashion_net  # noqa: E402
+from torch_nets import NETWORKS  # noqa: E402
 
 DTYPES = {"F32": np.float32, "I64": np.int64}
 
@@ -29,8 +29,12 @@ def read_safetensors(path):
     return tensors, meta
 
 
-tensors, meta = read_safetensors(sys.argv[1])
-model = fashion_net()
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--network", choices=sorted(NETWORKS), default="fashion")
+parser.add_argument("checkpoint")
+args = parser.parse_args()
+tensors, meta = read_safetensors(args.checkpoint)
+model = NETWORKS[args.network]()
 model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")}, strict=True)
 model.eval()
 
@@ -43,4 +47,4 @@ mean, std = float(meta["normalization_mean"]), float(meta["normalization_std"])
 x = (torch.from_numpy(x) - mean) / std
 with torch.no_grad():
     correct = (model(x).argmax(1) == y).sum().item()
-print(f"epoch {meta.get('epoch')}, optimizer {meta.get('optimizer')}: PyTorch test accuracy {correct / len(y):.4f}")
+print(f"{args.network}, epoch {meta.get('epoch')}, optimizer {meta.get('optimizer')}: PyTorch test accuracy {correct / len(y):.4f}")

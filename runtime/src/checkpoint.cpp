@@ -24,12 +24,12 @@ std::vector<model_tensor> model_tensors(const training_state_view& s) {
     std::size_t p = 0, b = 0;
     while (p < s.param_layout.size() || b < s.buffer_layout.size()) {
         const bool take_param = b == s.buffer_layout.size() ||
-                                (p < s.param_layout.size() && s.param_layout[p].layer <= s.buffer_layout[b].layer);
+                                (p < s.param_layout.size() && s.param_layout[p].node <= s.buffer_layout[b].node);
         const dsl::tensor_entry& e = take_param ? s.param_layout[p++] : s.buffer_layout[b++];
         std::span<float> flat = take_param ? s.params : s.buffers;
         out.push_back({std::string(e.name.view()), shape_of(e), flat.subspan(e.offset, e.count)});
         if (!take_param && e.name.view().ends_with(".running_var"))
-            out.push_back({std::to_string(e.layer) + ".num_batches_tracked", {}, {}});
+            out.push_back({std::string(e.name.view().substr(0, e.name.view().rfind('.'))) + ".num_batches_tracked", {}, {}});
     }
     return out;
 }

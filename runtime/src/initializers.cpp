@@ -19,20 +19,28 @@ initializer initializer::named(std::string_view name) {
 }
 
 namespace {
-bool weighted(const dsl::layer_info& l) {
+bool weighted(const dsl::node_info& l) {
     return l.kind == dsl::layer_kind::conv || l.kind == dsl::layer_kind::dense;
 }
-bool relu_family(const dsl::layer_info& l) {
+bool relu_family(const dsl::node_info& l) {
     return l.kind == dsl::layer_kind::activation && (l.label == "relu" || l.label.starts_with("leaky_relu"));
+}
+// The one node reading node i's output, or -1 where none or several do.
+int sole_reader(std::span<const dsl::node_info> nodes, int i) {
+    int reader = -1, count = 0;
+    for (const dsl::node_info& n : nodes)
+        for (int k = 0; k < n.input_count; ++k)
+            if (n.inputs[k] == i) reader = n.index, ++count;
+    return count == 1 ? reader : -1;
 }
 }  // namespace
 
-initializer weight_initializer(std::span<const dsl::layer_info> layers, int index, const init_plan& plan) {
+initializer weight_initializer(std::span<const dsl::node_info> nodes, int index, const init_plan& plan) {
     if (auto it = plan.per_layer.find(index); it != plan.per_layer.end()) return it->second;
     if (plan.weights) return *plan.weights;
-    std::size_t next = static_cast<std::size_t>(index) + 1;
-    while (next < layers.size() && layers[next].kind == dsl::layer_kind::batchnorm) ++next;
-    return next < layers.size() && relu_family(layers[next]) ? initializer::he_normal()
+    int next = sole_reader(nodes, index);
+    while (next >= 0 && nodes[std::size_t(next)].kind == dsl::layer_kind::batchnorm) next = sole_reader(nodes, next);
+    return next >= 0 && relu_family(nodes[std::size_t(next)]) ? initializer::he_normal()
                                                                : initializer::xavier_uniform();
 }
 
@@ -72,18 +80,18 @@ void fill(std::span<float> out, const initializer& init, int fan_in, int fan_out
 }
 }  // namespace
 
-void initialize(std::span<float> params, tensor_layout layout, std::span<const dsl::layer_info> layers,
+void initialize(std::span<float> params, tensor_layout layout, std::span<const dsl::node_info> nodes,
                 const init_plan& plan, std::uint64_t seed) {
     for (std::size_t t = 0; t < layout.size(); ++t) {
         const dsl::tensor_entry& e = layout[t];
-        const dsl::layer_info& l = layers[static_cast<std::size_t>(e.layer)];
+        const dsl::node_info& l = nodes[static_cast<std::size_t>(e.node)];
         const std::span<float> out = params.subspan(e.offset, e.count);
         random_stream random(seed, t);
         const bool is_weight = e.name.view().ends_with(".weight");
         if (l.kind == dsl::layer_kind::batchnorm)
             fill(out, initializer::constant(is_weight ? 1.0 : 0.0), 0, 0, random);
         else if (weighted(l) && is_weight)
-            fill(out, weight_initializer(layers, e.layer, plan), l.fan_in, l.fan_out, random);
+            fill(out, weight_initializer(nodes, e.node, plan), l.fan_in, l.fan_out, random);
         else
             fill(out, plan.biases, l.fan_in, l.fan_out, random);
     }

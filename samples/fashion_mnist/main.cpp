@@ -2,6 +2,7 @@
 //
 //   fashion_mnist                       # fashion_net, defaults that finish in a few minutes
 //   fashion_mnist --network eva --epochs 15 --optimizer adam --lr 0.003 --schedule one_cycle
+//   fashion_mnist --network resnet --epochs 20 --crop 2 --flip
 //   fashion_mnist --save run.safetensors --log run.csv
 //   fashion_mnist --resume run.safetensors --epochs 20
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "common/line_chart.hpp"
 #include "eva_net_kernels.hpp"
 #include "fashion_net_kernels.hpp"
+#include "resnet_net_kernels.hpp"
 
 namespace {
 
@@ -114,8 +116,9 @@ int run(const settings& s) {
 int main(int argc, char** argv) {
     settings s;
     CLI::App app{"Trains a typenet network on Fashion-MNIST"};
-    app.add_option("--network", s.network, "fashion (under 100k parameters) or eva (under 20k)")
-        ->check(CLI::IsMember({"fashion", "eva"}))
+    app.add_option("--network", s.network,
+                   "fashion (under 100k parameters), eva (under 20k) or resnet (residual units, under 100k)")
+        ->check(CLI::IsMember({"fashion", "eva", "resnet"}))
         ->capture_default_str();
     app.add_option("--epochs", s.epochs, "epochs to train (in all, counting a resumed run's)")
         ->check(CLI::PositiveNumber)
@@ -143,7 +146,9 @@ int main(int argc, char** argv) {
 
     try {
         typenet::set_threads(s.threads);
-        return s.network == "eva" ? run<eva_net_kernels>(s) : run<fashion_net_kernels>(s);
+        if (s.network == "eva") return run<eva_net_kernels>(s);
+        if (s.network == "resnet") return run<resnet_net_kernels>(s);
+        return run<fashion_net_kernels>(s);
     } catch (const std::exception& e) {
         std::cerr << "\n" << e.what() << "\n";
         return 1;

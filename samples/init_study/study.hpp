@@ -29,10 +29,10 @@ study_result study(const std::string& name, const typenet::init_plan& plan, std:
                    std::span<const std::int32_t> labels, std::size_t batch, int training_steps, std::uint64_t seed) {
     using namespace typenet;
     constexpr auto& layout = dsl::parameter_layout(Kernels::network);
-    constexpr auto& net_layers = dsl::layers(Kernels::network);
+    constexpr auto& net_nodes = dsl::nodes(Kernels::network);
     aligned_floats params(Kernels::parameter_count), grads(Kernels::parameter_count);
     std::vector<float> state(Kernels::state_count), activations(Kernels::stored_size(batch));
-    initialize(params, layout, net_layers, plan, seed);
+    initialize(params, layout, net_nodes, plan, seed);
 
     Kernels::train_step_observed(images, labels, batch, params, state, grads, 1, activations);
     study_result r{name, {}, 0};
@@ -40,15 +40,15 @@ study_result study(const std::string& name, const typenet::init_plan& plan, std:
     int depth = 0;
     for (const auto& s : Kernels::stored_layers) {
         const std::size_t n = batch * s.shape.size();
-        if (net_layers[std::size_t(s.layer)].kind == dsl::layer_kind::activation) {
+        if (net_nodes[std::size_t(s.node)].kind == dsl::layer_kind::activation) {
             double sum = 0, squares = 0;
             for (std::size_t i = at; i < at + n; ++i) sum += activations[i], squares += double(activations[i]) * activations[i];
             const double mean = sum / double(n);
-            // The weights of the layer feeding this activation.
-            const dsl::tensor_entry& w = tensor_named(layout, std::to_string(s.layer - 1) + ".weight");
+            // The weights of the layer feeding this activation (the chain's layer before).
+            const dsl::tensor_entry& w = tensor_named(layout, std::to_string(s.node - 1) + ".weight");
             double norm = 0;
             for (std::size_t i = w.offset; i < w.offset + w.count; ++i) norm += double(grads[i]) * grads[i];
-            r.layers.push_back({s.layer, ++depth, mean, std::sqrt(std::max(0.0, squares / double(n) - mean * mean)),
+            r.layers.push_back({s.node, ++depth, mean, std::sqrt(std::max(0.0, squares / double(n) - mean * mean)),
                                 std::sqrt(norm)});
         }
         at += n;
@@ -63,9 +63,9 @@ study_result study(const std::string& name, const typenet::init_plan& plan, std:
     // The output layer is left out: its units answer different classes, so
     // the labels themselves make them differ.
     int output_layer = 0;
-    for (const dsl::tensor_entry& e : layout) output_layer = e.rank >= 2 ? e.layer : output_layer;
+    for (const dsl::tensor_entry& e : layout) output_layer = e.rank >= 2 ? e.node : output_layer;
     for (const dsl::tensor_entry& e : layout) {
-        if (e.rank < 2 || e.layer == output_layer) continue;
+        if (e.rank < 2 || e.node == output_layer) continue;
         const std::size_t filter = e.count / std::size_t(e.dims[0]);
         for (std::size_t o = 1; o < std::size_t(e.dims[0]); ++o)
             for (std::size_t i = 0; i < filter; ++i)

@@ -45,4 +45,37 @@ static_assert(parameter_count(eva_net) < 20'000);
 static_assert(receptive_field(eva_net) >= 28);
 static_assert(output_shape(eva_net) == shape<10, 1, 1>);
 
+// ResNet style: units whose output is their body plus their input, so the
+// gradient reaches early layers through the shortcut too. A conv right
+// before a batchnorm has no bias (the batch mean takes it away).
+//   basic unit       two 3x3 convs, identity shortcut
+//   projection unit  stride 2 and twice the channels, so the shortcut is a
+//                    strided 1x1 conv that makes the same shape
+//   separable unit   a depthwise 3x3 (one filter per channel) then a 1x1
+//                    that mixes channels: MobileNet's split of a 3x3 conv,
+//                    9x fewer weights than a full 3x3 over 64 channels
+template <int C>
+inline constexpr auto basic_unit = residual(conv<C, 3, pad<1>, no_bias> | batchnorm | relu |
+                                            conv<C, 3, pad<1>, no_bias> | batchnorm) | relu;
+template <int C>
+inline constexpr auto projection_unit = residual(conv<C, 3, stride<2>, pad<1>, no_bias> | batchnorm | relu |
+                                                     conv<C, 3, pad<1>, no_bias> | batchnorm,
+                                                 conv<C, 1, stride<2>, no_bias> | batchnorm) | relu;
+template <int C>
+inline constexpr auto separable_unit = residual(conv<C, 3, pad<1>, groups<C>, no_bias> | batchnorm | relu |
+                                                conv<C, 1, no_bias> | batchnorm) | relu;
+
+inline constexpr auto resnet_net =
+    input<1, 28, 28>
+    | conv<32, 3, pad<1>, no_bias> | batchnorm | relu   // 28x28, RF 3
+    | basic_unit<32>                                    // 28x28, RF 7
+    | projection_unit<64>                               // 14x14, RF 13
+    | separable_unit<64>                                // 14x14, RF 17
+    | maxpool<2>                                        // 7x7, RF 19
+    | separable_unit<64>                                // 7x7, RF 27
+    | global_avgpool | flatten | dense<10> | softmax_xent<10>;
+
+static_assert(parameter_count(resnet_net) < 100'000);
+static_assert(output_shape(resnet_net) == shape<10, 1, 1>);
+
 }  // namespace samples

@@ -41,6 +41,19 @@ inline constexpr auto net = input<1, 28, 28> | conv<8, 3> | dense<10>;
 inline constexpr auto net = input<1, 28, 28> | dropout<1.5>;
 #elif defined(CASE_input_not_first)
 inline constexpr auto net = input<1, 28, 28> | relu | input<1, 28, 28>;
+#elif defined(CASE_residual_shape_mismatch)
+inline constexpr auto net = input<16, 28, 28> | relu | residual(conv<32, 3, stride<2>, pad<1>> | batchnorm);
+#elif defined(CASE_residual_shortcut_mismatch)
+inline constexpr auto net = input<16, 28, 28> | residual(conv<32, 3, stride<2>, pad<1>>, conv<32, 1>);
+#elif defined(CASE_concat_size_mismatch)
+inline constexpr auto net = input<16, 28, 28> | concat(conv<8, 1>, conv<8, 3> | relu);
+#elif defined(CASE_groups_do_not_divide)
+inline constexpr auto net = input<16, 28, 28> | conv<32, 3, groups<3>>;
+#elif defined(CASE_loss_inside_unit)
+inline constexpr auto net =
+    input<16, 8, 8> | concat(conv<8, 1>, global_avgpool | flatten | dense<10> | softmax_xent<10>);
+#elif defined(CASE_error_inside_nested_unit)
+inline constexpr auto net = input<8, 6, 6> | concat(conv<8, 1>, residual(conv<8, 3, pad<1>> | conv<8, 9>));
 #elif defined(CASE_unknown_option)
 inline constexpr auto net = input<1, 28, 28> | conv<8, 3, tile_exactly>;
 #endif

@@ -8,10 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "branches_kernels.hpp"
+#include "grouped_kernels.hpp"
 #include "headless_kernels.hpp"
+#include "headless_residual_kernels.hpp"
 #include "mixed_kernels.hpp"
 #include "pooled_kernels.hpp"
 #include "reference.hpp"
+#include "residual_units_kernels.hpp"
 #include "smooth_kernels.hpp"
 #include "tiled_kernels.hpp"
 #include "winograd_kernels.hpp"
@@ -146,6 +150,15 @@ TEST_CASE("winograd: forward matches the reference on every target", "[generated
 TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
     check_forward<headless_kernels>(2);
 }
+TEST_CASE("residual_units: forward matches the reference on every target", "[generated]") {
+    check_forward<residual_units_kernels>(3, 0.3f);
+}
+TEST_CASE("branches: forward matches the reference on every target", "[generated]") {
+    check_forward<branches_kernels>(3, 0.3f);
+}
+TEST_CASE("grouped: forward matches the reference on every target", "[generated]") {
+    check_forward<grouped_kernels>(3, 0.3f);
+}
 
 TEST_CASE("mixed: loss, running statistics and gradients match the reference", "[generated][gradients]") {
     check_training<mixed_kernels>(4);
@@ -168,11 +181,27 @@ TEST_CASE("winograd: loss, running statistics and gradients match the reference"
     check_training<winograd_kernels>(2, 0.15f, 37);  // 204 of its 7,539 parameters
 }
 
-TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",
-          "[generated][gradients]") {
-    using K = headless_kernels;
+// Batches of 1 and of an odd size: a residual's shortcut, every path of a
+// concat and a grouped conv's groups each have a gradient of their own.
+TEST_CASE("residual_units: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<residual_units_kernels>(1, 0.3f, 3);
+    check_training<residual_units_kernels>(3, 0.3f, 3);
+}
+TEST_CASE("branches: loss and gradients match the reference", "[generated][gradients]") {
+    check_training<branches_kernels>(1, 0.3f);
+    check_training<branches_kernels>(3, 0.3f);
+}
+TEST_CASE("grouped: loss, running statistics and gradients match the reference", "[generated][gradients]") {
+    check_training<grouped_kernels>(1, 0.3f);
+    check_training<grouped_kernels>(3, 0.3f);
+}
+
+// An outside loss sum(output * g) for a fixed g, whose gradient w.r.t. the
+// output is g: every parameter's and input element's gradient against
+// central differences of the reference.
+template <class K>
+void check_outside_loss_gradients() {
     fixture<K> f(2);
-    // Outside loss: sum(output * g) for a fixed g, whose gradient w.r.t. the output is g.
     std::vector<float> g(f.batch * K::output_shape.size());
     for (std::size_t i = 0; i < g.size(); ++i) g[i] = float(int(i % 7) - 3) / 3.f;
     const auto outside_loss = [&](const std::vector<double>& p, const reference::tensor& in) {
@@ -207,6 +236,14 @@ TEST_CASE("headless: parameter and input gradients of an outside loss match fini
             REQUIRE(d_input[i] == Approx((up - down) / 2e-5).margin(2e-4).epsilon(2e-3));
         }
     });
+}
+
+TEST_CASE("headless: parameter and input gradients of an outside loss match finite differences",
+          "[generated][gradients]") {
+    check_outside_loss_gradients<headless_kernels>();
+}
+TEST_CASE("headless_residual: the input's gradient sums its two readers'", "[generated][gradients]") {
+    check_outside_loss_gradients<headless_residual_kernels>();
 }
 
 TEST_CASE("dropout keeps about 1 - p of its inputs and follows the seed", "[generated]") {

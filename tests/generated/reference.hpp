@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <typenet/dsl.hpp>
 #include <utility>
 #include <vector>
@@ -43,7 +44,7 @@ inline bool dropout_keeps(double p, int layer, uint32_t seed, int x, int y, int 
 }
 
 struct result {
-    std::vector<tensor> outputs;  // after each layer
+    std::vector<tensor> outputs;  // after each node of the graph (dsl::nodes)
     std::vector<double> new_state;
     double loss = 0;
     int correct = 0;
@@ -60,52 +61,93 @@ public:
     result run(const tensor& input, const std::vector<int>& labels, bool training, uint32_t seed = 0) const {
         result r;
         r.new_state = st_;
-        tensor current = input;
-        run_layers(current, r, training, seed, std::make_index_sequence<Net::depth>{});
-        if (!labels.empty()) loss(current, labels, r);
+        run_nodes(input, r, training, seed, std::make_index_sequence<dsl::nodes(net).size()>{});
+        const int out = dsl::output_node(net);
+        if (!labels.empty()) loss(out < 0 ? input : r.outputs[std::size_t(out)], labels, r);
         return r;
     }
 
 private:
+    // Node by node in graph order; each reads its inputs' outputs.
     template <std::size_t... I>
-    void run_layers(tensor& current, result& r, bool training, uint32_t seed, std::index_sequence<I...>) const {
-        ((current = layer<typename Net::template layer<I>>(dsl::layers(net)[I], current, r, training, seed),
-          r.outputs.push_back(current)),
-         ...);
+    void run_nodes(const tensor& input, result& r, bool training, uint32_t seed, std::index_sequence<I...>) const {
+        const auto value = [&](int node) -> const tensor& { return node < 0 ? input : r.outputs[std::size_t(node)]; };
+        const auto run = [&]<std::size_t Index>() {
+            const dsl::node_info& info = dsl::nodes(net)[Index];
+            tensor out;
+            if (info.kind == dsl::layer_kind::add) {
+                out = value(info.inputs[0]);
+                for (int k = 1; k < info.input_count; ++k)
+                    for (std::size_t i = 0; i < out.v.size(); ++i) out.v[i] += value(info.inputs[k]).v[i];
+            } else if (info.kind == dsl::layer_kind::concat) {
+                out = concat(info, value, input.batch);
+            } else {
+                out = layer<dsl::node_type<Net, Index>>(info, value(info.inputs[0]), r, training, seed);
+            }
+            r.outputs.push_back(std::move(out));
+        };
+        (run.template operator()<I>(), ...);
     }
 
-    double param(int layer, std::string_view attribute, std::size_t i) const {
-        const std::string name = std::to_string(layer) + "." + std::string(attribute);
+    // Branch k's channels after those of branches 0 .. k-1, image by image.
+    template <class Value>
+    static tensor concat(const dsl::node_info& info, const Value& value, int batch) {
+        tensor out(info.out, batch);
+        for (int n = 0; n < batch; ++n) {
+            int c0 = 0;
+            for (int k = 0; k < info.input_count; ++k) {
+                const tensor& b = value(info.inputs[k]);
+                for (int c = 0; c < b.s.c; ++c)
+                    for (int y = 0; y < b.s.h; ++y)
+                        for (int x = 0; x < b.s.w; ++x) out.at(n, c0 + c, y, x) = b.at(n, c, y, x);
+                c0 += b.s.c;
+            }
+        }
+        return out;
+    }
+
+    double param(const dsl::node_info& node, std::string_view attribute, std::size_t i) const {
+        const std::string name = std::string(node.path.view()) + "." + std::string(attribute);
         return p_[dsl::find_tensor(dsl::parameter_layout(net), name)->offset + i];
     }
-    std::size_t state_at(int layer, std::string_view attribute) const {
-        const std::string name = std::to_string(layer) + "." + std::string(attribute);
+    std::size_t state_at(const dsl::node_info& node, std::string_view attribute) const {
+        const std::string name = std::string(node.path.view()) + "." + std::string(attribute);
         return dsl::find_tensor(dsl::buffer_layout(net), name)->offset;
     }
 
     template <class L>
-    tensor layer(const dsl::layer_info& info, const tensor& in, result& r, bool training, uint32_t seed) const {
+    tensor layer(const dsl::node_info& info, const tensor& in, result& r, bool training, uint32_t seed) const {
         tensor out(info.out, in.batch);
         const int N = in.batch;
         using K = dsl::layer_kind;
         switch (info.kind) {
             case K::conv:
             case K::fixed_conv: {
+                // torch.nn.Conv2d with groups G: output channel co reads the
+                // InC/G input channels of its group, co / (OutC/G).
                 const dsl::window w = *info.slides;
+                int groups = 1;
+                if constexpr (requires { L::groups; }) groups = L::groups;
+                const int group_in = in.s.c / groups, group_out = info.out.c / groups;
+                const std::vector<double> weights = conv_weights<L>(info, group_in);
+                const auto at_weight = [&](int co, int ci, int ky, int kx) {
+                    return weights[((std::size_t(co) * group_in + ci) * w.kh + ky) * w.kw + kx];
+                };
                 for (int n = 0; n < N; ++n)
                     for (int co = 0; co < info.out.c; ++co)
                         for (int oy = 0; oy < info.out.h; ++oy)
                             for (int ox = 0; ox < info.out.w; ++ox) {
                                 double sum = 0;
                                 if constexpr (requires { L::has_bias; })
-                                    if (L::has_bias) sum = param(info.index, "bias", co);
-                                for (int ci = 0; ci < in.s.c; ++ci)
+                                    if (L::has_bias) sum = param(info, "bias", co);
+                                for (int ci = 0; ci < group_in; ++ci)
                                     for (int ky = 0; ky < w.kh; ++ky)
                                         for (int kx = 0; kx < w.kw; ++kx) {
                                             const int iy = oy * w.stride + ky * w.dilation - w.pad;
                                             const int ix = ox * w.stride + kx * w.dilation - w.pad;
                                             if (iy < 0 || iy >= in.s.h || ix < 0 || ix >= in.s.w) continue;
-                                            sum += weight<L>(info, co, ci, ky, kx) * in.at(n, ci, iy, ix);
+                                            sum += at_weight(co, ci, ky, kx) *
+                                                   in.at(n, co / group_out * group_in + ci, iy, ix);
                                         }
                                 out.at(n, co, oy, ox) = sum;
                             }
@@ -135,17 +177,19 @@ private:
             case K::flatten:
                 out.v = in.v;  // NCHW order is already (C, H, W) flattened
                 break;
-            case K::dense:
+            case K::dense: {
+                const double* weights = &p_[dsl::find_tensor(dsl::parameter_layout(net),
+                                                             std::string(info.path.view()) + ".weight")->offset];
                 for (int n = 0; n < N; ++n)
                     for (int o = 0; o < info.out.c; ++o) {
                         double sum = 0;
                         if constexpr (requires { L::has_bias; })
-                            if (L::has_bias) sum = param(info.index, "bias", o);
-                        for (int i = 0; i < in.s.c; ++i)
-                            sum += param(info.index, "weight", std::size_t(o) * in.s.c + i) * in.at(n, i, 0, 0);
+                            if (L::has_bias) sum = param(info, "bias", o);
+                        for (int i = 0; i < in.s.c; ++i) sum += weights[std::size_t(o) * in.s.c + i] * in.at(n, i, 0, 0);
                         out.at(n, o, 0, 0) = sum;
                     }
                 break;
+            }
             case K::activation:
                 if constexpr (requires { L::function; })
                     for (std::size_t i = 0; i < in.v.size(); ++i) out.v[i] = activate(L::function, L::parameter, in.v[i]);
@@ -173,14 +217,23 @@ private:
         return out;
     }
 
+    // A conv's weights, OutC x group_in x K x K, looked up once per node
+    // (a name lookup per multiply made the gradient tests slow).
     template <class L>
-    double weight(const dsl::layer_info& info, int co, int ci, int ky, int kx) const {
+    std::vector<double> conv_weights(const dsl::node_info& info, int group_in) const {
+        const int k = info.slides->kh;
+        std::vector<double> w(std::size_t(info.out.c) * group_in * k * k);
         if constexpr (requires { L::bank; }) {
-            return L::bank.weight(co, ci, ky, kx);
+            for (int co = 0; co < info.out.c; ++co)
+                for (int ci = 0; ci < group_in; ++ci)
+                    for (int ky = 0; ky < k; ++ky)
+                        for (int kx = 0; kx < k; ++kx)
+                            w[((std::size_t(co) * group_in + ci) * k + ky) * k + kx] = L::bank.weight(co, ci, ky, kx);
         } else {
-            const int k = info.slides->kh;
-            return param(info.index, "weight", ((std::size_t(co) * info.in.c + ci) * k + ky) * k + kx);
+            const std::size_t at = dsl::find_tensor(dsl::parameter_layout(net), std::string(info.path.view()) + ".weight")->offset;
+            std::copy_n(p_.begin() + std::ptrdiff_t(at), w.size(), w.begin());
         }
+        return w;
     }
 
     static double activate(dsl::activation f, double a, double v) {
@@ -195,9 +248,9 @@ private:
     }
 
     template <class L>
-    void batchnorm(const dsl::layer_info& info, const tensor& in, tensor& out, result& r, bool training) const {
+    void batchnorm(const dsl::node_info& info, const tensor& in, tensor& out, result& r, bool training) const {
         const int N = in.batch, H = in.s.h, W = in.s.w;
-        const std::size_t mean_at = state_at(info.index, "running_mean"), var_at = state_at(info.index, "running_var");
+        const std::size_t mean_at = state_at(info, "running_mean"), var_at = state_at(info, "running_var");
         for (int c = 0; c < in.s.c; ++c) {
             double mean = st_[mean_at + c], var = st_[var_at + c];
             if (training) {
@@ -215,7 +268,7 @@ private:
                 r.new_state[mean_at + c] = (1 - L::momentum) * st_[mean_at + c] + L::momentum * mean;
                 r.new_state[var_at + c] = (1 - L::momentum) * st_[var_at + c] + L::momentum * var * m / (m - 1);
             }
-            const double gamma = param(info.index, "weight", c), beta = param(info.index, "bias", c);
+            const double gamma = param(info, "weight", c), beta = param(info, "bias", c);
             for (int n = 0; n < N; ++n)
                 for (int y = 0; y < H; ++y)
                     for (int x = 0; x < W; ++x)

@@ -47,7 +47,35 @@ inline constexpr auto tiled = input<2, 19, 12> | conv<16, 3> | relu | conv<16, 3
 inline constexpr auto winograd = input<3, 10, 12> | conv<16, 3, pad<1>> | relu | conv<16, 3, pad<1>> | batchnorm |
                                  relu | conv<32, 3> | relu | global_avgpool | flatten | dense<3> | softmax_xent<3>;
 
+// A residual unit with an identity shortcut, then one with a projection
+// shortcut and stride 2 (ResNet's basic blocks), each followed by relu.
+inline constexpr auto residual_units =
+    input<4, 8, 8> | conv<8, 3, pad<1>> | relu |
+    residual(conv<8, 3, pad<1>> | batchnorm | relu | conv<8, 3, pad<1>> | batchnorm) | relu |
+    residual(conv<12, 3, stride<2>, pad<1>> | batchnorm | relu | conv<12, 3, pad<1>>,
+             conv<12, 1, stride<2>, no_bias> | batchnorm) |
+    relu | global_avgpool | flatten | dense<3> | softmax_xent<3>;
+
+// A concat of three branches of different depths, the last a residual
+// holding a grouped conv (a unit nested in a unit), then a padded pooling.
+inline constexpr auto branches =
+    input<3, 9, 9> | conv<6, 3, pad<1>> | relu |
+    concat(conv<4, 1>, conv<3, 3, pad<1>> | relu | conv<5, 3, pad<1>> | maxpool<3, 1, pad<1>>,
+           residual(conv<6, 3, pad<1>, groups<3>> | tanh_activation)) |
+    avgpool<3> | flatten | dense<4> | softmax_xent<4>;
+
+// Grouped and depthwise convs with stride and padding, a 1x1 grouped conv
+// without bias, batchnorm and dropout after them.
+inline constexpr auto grouped = input<4, 12, 12> | conv<16, 3, pad<1>, groups<2>> | relu |
+                                conv<16, 3, stride<2>, pad<1>, groups<16>> | batchnorm | relu |
+                                conv<8, 1, groups<4>, no_bias> | dropout<0.2> | global_avgpool | flatten |
+                                dense<3> | softmax_xent<3>;
+
 // No loss head: trained through the gradient of an outside loss.
 inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> | relu | conv<2, 1>;
+
+// No loss head, and the input read twice (by the body and the identity
+// shortcut): its gradient is the sum of both paths'.
+inline constexpr auto headless_residual = input<4, 6, 6> | residual(conv<4, 3, pad<1>> | relu) | conv<2, 1>;
 
 }  // namespace test_networks

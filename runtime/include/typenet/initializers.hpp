@@ -44,20 +44,21 @@ struct initializer {
 
 // Which initializer each weighted layer gets. Unless told otherwise:
 // he_normal for a conv or dense layer whose output goes (through batchnorm
-// or not) into a ReLU-family activation, xavier_uniform for any other; biases
-// zero; batchnorm gamma 1 and beta 0.
+// or not, read by it alone) into a ReLU-family activation, xavier_uniform
+// for any other; biases zero; batchnorm gamma 1 and beta 0.
 struct init_plan {
     std::optional<initializer> weights;     // every weighted layer, instead of the rule above
-    std::map<int, initializer> per_layer;   // by layer index (nn.Sequential's); wins over `weights`
+    // By node index (dsl::nodes; for a chain, nn.Sequential's layer index); wins over `weights`.
+    std::map<int, initializer> per_layer;
     initializer biases = initializer::zeros();
 };
 
-// Fills `params` (laid out by `layout`) for the network whose layers are `layers`.
-void initialize(std::span<float> params, tensor_layout layout, std::span<const dsl::layer_info> layers,
+// Fills `params` (laid out by `layout`) for the network whose graph is `nodes` (dsl::nodes).
+void initialize(std::span<float> params, tensor_layout layout, std::span<const dsl::node_info> nodes,
                 const init_plan& plan, std::uint64_t seed);
 
-// The initializer `plan` gives layer `index` (a conv or dense layer).
-initializer weight_initializer(std::span<const dsl::layer_info> layers, int index, const init_plan& plan);
+// The initializer `plan` gives node `index` (a conv or dense layer).
+initializer weight_initializer(std::span<const dsl::node_info> nodes, int index, const init_plan& plan);
 
 // The standard deviation a weight initializer draws with, for a layer of these fans.
 double init_stddev(const initializer& init, int fan_in, int fan_out);

@@ -26,8 +26,8 @@
 
 namespace typenet {
 
-// A generated pipeline's `_argv` entry: inputs then outputs, in the order the
-// generator declares them, array elements in order; buffers as
+// A generated pipeline's `_argv` entry: inputs then outputs, in the order of
+// its dsl::pipeline_signature, array elements in order; buffers as
 // halide_buffer_t*, scalars by address.
 using pipeline_function = int (*)(void** args);
 
@@ -247,29 +247,6 @@ private:
         detail::require_size("the gradients", gradients.size(), parameter_count, "this network");
     }
 
-    // Pipelines take buffers of at least one element; an empty span becomes one zero.
-    template <class T>
-    static T* or_placeholder(std::span<T> data, std::remove_const_t<T>& placeholder) {
-        return data.empty() ? &placeholder : data.data();
-    }
-
-    static step_result run_infer(std::span<const float> input, std::span<const std::int32_t> labels,
-                                 std::size_t batch, std::span<const float> params, std::span<const float> state,
-                                 float* output) {
-        float no_params = 0, no_state = 0;
-        step_result result;
-        detail::call_arguments a(8);
-        a.buffer(input.data(), detail::image_extents(input_shape, batch));
-        a.buffer(labels.data(), {static_cast<int>(labels.size())});
-        a.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
-        a.buffer(or_placeholder(state, no_state), {std::max<int>(1, int(state.size()))});
-        a.buffer(output, detail::image_extents(output_shape, batch));
-        a.buffer(&result.loss, {});
-        a.buffer(&result.correct, {});
-        a.call(Pipelines::infer, std::size(Pipelines::infer), "inference");
-        return result;
-    }
-
     // Where each tensor of a layout goes in the aligned workspace, after
     // `start`: every tensor on its own aligned boundary.
     template <std::size_t N>
@@ -280,6 +257,100 @@ private:
     }
     static constexpr auto gradient_slots = aligned_slots(param_tensors);
     static constexpr auto state_slots = aligned_slots(state_tensors);
+    static constexpr int statistics_size = std::max<int>(1, int(state_count));
+
+    // Everything one call may pass, by pipeline argument; pass() hands the
+    // pipeline the arguments its signature names, in its order.
+    struct call_data {
+        std::size_t batch = 0;
+        const float* input = nullptr;
+        std::span<const std::int32_t> labels;
+        const float* d_output = nullptr;  // without a loss head
+        const float* params = nullptr;
+        const float* state = nullptr;
+        std::uint32_t seed = 0;
+        float* stored = nullptr;          // the stored values, back to back, each aligned
+        float* statistics = nullptr;      // batchnorm's batch statistics
+        float* output = nullptr;
+        step_result* result = nullptr;
+        float* new_state = nullptr;       // state_slots of the workspace
+        float* gradients = nullptr;       // gradient_slots of the workspace
+        float* d_input = nullptr;         // without a loss head
+        float* placeholder = nullptr;     // one element, for what this network has none of
+    };
+
+    static void pass(detail::call_arguments& a, dsl::pipeline_argument argument, call_data& d) {
+        using enum dsl::pipeline_argument;
+        using detail::aligned_scratch;
+        const std::vector<int> one{1, 1, 1, 1};
+        switch (argument) {
+            case input: a.buffer(d.input, detail::image_extents(input_shape, d.batch)); break;
+            case labels: a.buffer(d.labels.data(), {static_cast<int>(d.labels.size())}); break;
+            case d_output:
+                a.buffer(has_loss_head ? d.placeholder : d.d_output,
+                         has_loss_head ? one : detail::image_extents(output_shape, d.batch));
+                break;
+            case params: a.buffer(d.params, {std::max<int>(1, int(parameter_count))}); break;
+            case state: a.buffer(d.state, {statistics_size}); break;
+            case seed: a.scalar(&d.seed); break;
+            case stored: {
+                float* at = d.stored;
+                for (const auto& s : stored_layers) {
+                    a.buffer(at, detail::image_extents(s.shape, d.batch));
+                    at += aligned_scratch::round_up(d.batch * s.shape.size());
+                }
+                if (stored_layers.empty()) a.buffer(d.placeholder, one);
+                break;
+            }
+            case batch_statistics: a.buffer(d.statistics, {statistics_size}); break;
+            case output: a.buffer(d.output, detail::image_extents(output_shape, d.batch)); break;
+            case loss: a.buffer(&d.result->loss, {}); break;
+            case correct: a.buffer(&d.result->correct, {}); break;
+            case new_state:
+                for (std::size_t t = 0; t < state_tensors.size(); ++t)
+                    a.buffer(d.new_state + state_slots[t], {int(state_tensors[t].count)});
+                if (state_tensors.empty()) a.buffer(d.placeholder, {1});
+                break;
+            case gradients:
+                for (std::size_t t = param_tensors.size(); t-- > 0;)
+                    a.buffer(d.gradients + gradient_slots[t], detail::tensor_extents(param_tensors[t]));
+                if (param_tensors.empty()) a.buffer(d.placeholder, one);
+                break;
+            case d_input:
+                a.buffer(has_loss_head ? d.placeholder : d.d_input,
+                         has_loss_head ? one : detail::image_extents(input_shape, d.batch));
+                break;
+        }
+    }
+
+    static void call(const dsl::pipeline_signature& signature, const pipeline_variant* variants, std::size_t count,
+                     std::string_view what, call_data& d) {
+        std::size_t buffers = 0;
+        for (auto list : {signature.inputs, signature.outputs})
+            for (dsl::pipeline_argument argument : list) buffers += dsl::buffer_count(argument, network);
+        detail::call_arguments a(buffers);
+        for (dsl::pipeline_argument argument : signature.inputs) pass(a, argument, d);
+        for (dsl::pipeline_argument argument : signature.outputs) pass(a, argument, d);
+        a.call(variants, count, what);
+    }
+
+    static step_result run_infer(std::span<const float> input, std::span<const std::int32_t> labels,
+                                 std::size_t batch, std::span<const float> params, std::span<const float> state,
+                                 float* output) {
+        float no_params = 0, no_state = 0, placeholder = 0;
+        step_result result;
+        call_data d;
+        d.batch = batch;
+        d.input = input.data();
+        d.labels = labels;
+        d.params = params.empty() ? &no_params : params.data();
+        d.state = state.empty() ? &no_state : state.data();
+        d.output = output;
+        d.result = &result;
+        d.placeholder = &placeholder;
+        call(dsl::infer_signature, Pipelines::infer, std::size(Pipelines::infer), "inference", d);
+        return result;
+    }
 
     // Pipelines write their array outputs (gradients, running statistics)
     // only into the aligned workspace; they are copied into the caller's
@@ -289,46 +360,36 @@ private:
                                  std::span<float> state, std::span<float> gradients, std::span<float> d_input,
                                  std::uint32_t seed, std::span<float> activations_out = {}) {
         using detail::aligned_scratch;
-        // Workspace: the activations backward reads, then the gradients, then
-        // the new running statistics, then the batch statistics backward
-        // reads (laid out like the running ones).
-        std::size_t activations_size = 0;
-        for (const auto& s : stored_layers) activations_size += aligned_scratch::round_up(batch * s.shape.size());
-        const int statistics_size = std::max<int>(1, int(state_count));
+        // Workspace: the stored values backward reads, then the gradients,
+        // then the new running statistics, then the batch statistics
+        // backward reads (laid out like the running ones).
+        std::size_t stored_size = 0;
+        for (const auto& s : stored_layers) stored_size += aligned_scratch::round_up(batch * s.shape.size());
         thread_local aligned_scratch scratch;
-        float* workspace = scratch.reserve(activations_size + gradient_slots.back() + state_slots.back() +
+        float* workspace = scratch.reserve(stored_size + gradient_slots.back() + state_slots.back() +
                                            aligned_scratch::round_up(statistics_size) + aligned_scratch::alignment);
-        float* const gradients_at = workspace + activations_size;
-        float* const state_at = gradients_at + gradient_slots.back();
-        float* const statistics_at = state_at + state_slots.back();
-        float* const placeholder = statistics_at + aligned_scratch::round_up(statistics_size);  // one element for an empty output
-        const auto add_activations = [&](detail::call_arguments& a) {
-            float* at = workspace;
-            for (const auto& s : stored_layers) {
-                a.buffer(at, detail::image_extents(s.shape, batch));
-                at += aligned_scratch::round_up(batch * s.shape.size());
-            }
-            if (stored_layers.empty()) a.buffer(placeholder, {1, 1, 1, 1});
-        };
         float no_params = 0, no_state = 0;
         step_result result;
+        call_data d;
+        d.batch = batch;
+        d.input = input.data();
+        d.labels = labels;
+        d.d_output = d_output.data();
+        d.params = params.empty() ? &no_params : params.data();
+        d.state = state.empty() ? &no_state : state.data();
+        d.seed = seed;
+        d.stored = workspace;
+        d.gradients = workspace + stored_size;
+        d.new_state = d.gradients + gradient_slots.back();
+        d.statistics = d.new_state + state_slots.back();
+        d.placeholder = d.statistics + aligned_scratch::round_up(statistics_size);
+        d.result = &result;
+        d.d_input = d_input.data();
 
-        detail::call_arguments f(9 + state_tensors.size() + stored_layers.size());
-        f.buffer(input.data(), detail::image_extents(input_shape, batch));
-        f.buffer(labels.data(), {static_cast<int>(labels.size())});
-        f.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
-        f.buffer(or_placeholder(std::span<const float>(state), no_state), {std::max<int>(1, int(state.size()))});
-        f.scalar(&seed);
-        f.buffer(&result.loss, {});
-        f.buffer(&result.correct, {});
-        for (std::size_t t = 0; t < state_tensors.size(); ++t)
-            f.buffer(state_at + state_slots[t], {int(state_tensors[t].count)});
-        if (state_tensors.empty()) f.buffer(placeholder, {1});
-        add_activations(f);
-        f.buffer(statistics_at, {statistics_size});
-        f.call(Pipelines::train_forward, std::size(Pipelines::train_forward), "training forward");
+        call(dsl::train_forward_signature, Pipelines::train_forward, std::size(Pipelines::train_forward),
+             "training forward", d);
         if (!activations_out.empty()) {
-            const float* from = workspace;
+            const float* from = d.stored;
             float* to = activations_out.data();
             for (const auto& s : stored_layers) {
                 std::copy_n(from, batch * s.shape.size(), to);
@@ -336,29 +397,14 @@ private:
                 to += batch * s.shape.size();
             }
         }
-
-        detail::call_arguments b(9 + stored_layers.size() + param_tensors.size());
-        const std::vector<int> one{1, 1, 1, 1};
-        b.buffer(input.data(), detail::image_extents(input_shape, batch));
-        b.buffer(labels.data(), {static_cast<int>(labels.size())});
-        b.buffer(d_output.data(), has_loss_head ? one : detail::image_extents(output_shape, batch));
-        b.buffer(or_placeholder(params, no_params), {std::max<int>(1, int(params.size()))});
-        b.scalar(&seed);
-        add_activations(b);
-        b.buffer(statistics_at, {statistics_size});
-        // Gradient outputs come last layer first (see train_backward_pipeline).
-        for (std::size_t t = param_tensors.size(); t-- > 0;)
-            b.buffer(gradients_at + gradient_slots[t], detail::tensor_extents(param_tensors[t]));
-        if (param_tensors.empty()) b.buffer(placeholder, one);
-        b.buffer(has_loss_head ? placeholder : d_input.data(),
-                 has_loss_head ? one : detail::image_extents(input_shape, batch));
-        b.call(Pipelines::train_backward, std::size(Pipelines::train_backward), "training backward");
+        call(dsl::train_backward_signature, Pipelines::train_backward, std::size(Pipelines::train_backward),
+             "training backward", d);
 
         for (std::size_t t = 0; t < param_tensors.size(); ++t)
-            std::copy_n(gradients_at + gradient_slots[t], param_tensors[t].count,
+            std::copy_n(d.gradients + gradient_slots[t], param_tensors[t].count,
                         gradients.data() + param_tensors[t].offset);
         for (std::size_t t = 0; t < state_tensors.size(); ++t)
-            std::copy_n(state_at + state_slots[t], state_tensors[t].count, state.data() + state_tensors[t].offset);
+            std::copy_n(d.new_state + state_slots[t], state_tensors[t].count, state.data() + state_tensors[t].offset);
         return result;
     }
 };

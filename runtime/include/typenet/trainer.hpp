@@ -67,11 +67,11 @@ public:
     static constexpr std::size_t parameter_count = Kernels::parameter_count;
     static constexpr auto& param_layout = dsl::parameter_layout(Kernels::network);
     static constexpr auto& buffer_layout = dsl::buffer_layout(Kernels::network);
-    static constexpr auto& layers = dsl::layers(Kernels::network);
+    static constexpr auto& nodes = dsl::nodes(Kernels::network);
 
     explicit trainer(std::uint64_t seed, const init_plan& plan = {})
         : params_(parameter_count), gradients_(parameter_count), buffers_(Kernels::state_count) {
-        initialize(params_, param_layout, layers, plan, seed);
+        initialize(params_, param_layout, nodes, plan, seed);
         reset_statistics();
     }
 

@@ -32,10 +32,15 @@ enum class layer_kind {
     flatten,
     dense,
     softmax_xent,
+    // Units that hold blocks of layers (layers(net) only), and the nodes that
+    // join their paths (nodes(net) only): a residual's sum, a concat's stack.
+    residual,
+    concat,
+    add,
 };
 
 using label_text = static_text<96>;
-using problem_text = static_text<200>;
+using problem_text = static_text<320>;
 
 // A tensor of a layer: a trainable parameter (weight, bias) or a buffer
 // (batchnorm running statistics). Dimensions in PyTorch's order.

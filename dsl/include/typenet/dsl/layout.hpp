@@ -1,8 +1,8 @@
 // Where every tensor lives in the flat buffers: parameter_layout(net) for the
 // trainable parameters, buffer_layout(net) for running statistics. Names and
-// dimension orders are PyTorch's ("3.weight", OIHW), so a checkpoint maps
-// onto an equivalent torch.nn.Sequential. Tensors are stored back to back in
-// layer order.
+// dimension orders are PyTorch's ("3.weight", "4.body.0.weight", OIHW), so a
+// checkpoint maps onto an equivalent torch.nn.Sequential. Tensors are stored
+// back to back in graph order.
 #pragma once
 
 #include <array>
@@ -14,8 +14,8 @@
 namespace typenet::dsl {
 
 struct tensor_entry {
-    static_text<40> name;  // "<layer index>.<attribute>"
-    int layer = 0;
+    static_text<72> name;  // "<node path>.<attribute>": "3.weight", "4.body.0.weight"
+    int node = 0;          // the node that owns it, in nodes(net)
     int rank = 0;
     std::array<int, 4> dims{};
     std::size_t offset = 0;  // in elements from the start of the buffer
@@ -29,7 +29,7 @@ template <class Net, tensor_group Group>
 struct layout_of {
     static constexpr std::size_t tensors = [] {
         std::size_t n = 0;
-        for (const layer_info& l : analysis<Net>::result.layers)
+        for (const node_info& l : analysis<Net>::result.nodes)
             n += Group == tensor_group::parameters ? l.param_tensors : l.buffer_tensors;
         return n;
     }();
@@ -37,13 +37,13 @@ struct layout_of {
     static constexpr std::array<tensor_entry, tensors> entries = [] {
         std::array<tensor_entry, tensors> out{};
         std::size_t n = 0, offset = 0;
-        for (const layer_info& l : analysis<Net>::result.layers) {
+        for (const node_info& l : analysis<Net>::result.nodes) {
             const bool params = Group == tensor_group::parameters;
             for (int t = 0; t < (params ? l.param_tensors : l.buffer_tensors); ++t) {
                 const tensor_spec& spec = params ? l.params[t] : l.buffers[t];
                 tensor_entry& e = out[n++];
-                e.name << l.index << "." << spec.name;
-                e.layer = l.index;
+                e.name << l.path << "." << spec.name;
+                e.node = l.index;
                 e.rank = spec.rank;
                 e.dims = spec.dims;
                 e.offset = offset;

@@ -1,5 +1,5 @@
 // Layer options, written as types after a layer's sizes:
-//     conv<32, 3, stride<2>, pad<1>, dilation<2>, no_bias>
+//     conv<32, 3, stride<2>, pad<1>, dilation<2>, groups<4>, no_bias>
 //     maxpool<2, 2, tile_exactly>
 #pragma once
 
@@ -13,6 +13,10 @@ template <int P>
 struct pad {};
 template <int D>
 struct dilation {};
+// A conv in G groups, as PyTorch's `groups`: each reads InC/G input channels
+// and writes OutC/G output channels; groups<InC> is a depthwise conv.
+template <int G>
+struct groups {};
 // A conv or dense layer without a bias (common before batchnorm).
 struct no_bias {};
 // A pooling layer that rejects inputs its windows do not cover exactly,

@@ -1,10 +1,13 @@
 // Compile-time questions about a network, all constexpr:
 //   output_shape(net), layer_shapes(net), receptive_field(net),
-//   parameter_count(net), mac_count(net), layers(net), depth(net).
+//   parameter_count(net), mac_count(net), layers(net), depth(net),
+//   nodes(net), reader_count(net, node), sole_reader(net, node), output_node(net).
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <boost/hana/at.hpp>
+#include <boost/hana/flatten.hpp>
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/type.hpp>
 #include <cstdint>
@@ -35,6 +38,28 @@ constexpr auto layer_shapes(Net) {
 template <network_type Net>
 constexpr const auto& layers(Net) { return analysis<Net>::result.layers; }
 
+// The graph: every plain layer and every join of a unit, in the order they
+// are computed (graph.hpp). For a chain, node i is layer i.
+template <network_type Net>
+constexpr const auto& nodes(Net) { return analysis<Net>::result.nodes; }
+
+// How many nodes read node `n`'s output (network_input: the input's).
+template <network_type Net>
+constexpr int reader_count(Net, int n) {
+    return analysis<Net>::result.reader_count[n == network_input ? analysis<Net>::node_count : std::size_t(n)];
+}
+
+// The one node that reads node `n`'s output, or -1 where none or several
+// do: "is this value read only by the next op?", asked of the graph.
+template <network_type Net>
+constexpr int sole_reader(Net, int n) {
+    return analysis<Net>::result.sole_reader[n == network_input ? analysis<Net>::node_count : std::size_t(n)];
+}
+
+// The node whose output is the network's.
+template <network_type Net>
+constexpr int output_node(Net) { return analysis<Net>::result.output_node; }
+
 // Input pixels seen by one output pixel of the last layer, along the axis
 // where that is largest (the two are equal for square inputs).
 template <network_type Net>
@@ -47,7 +72,7 @@ constexpr int receptive_field(Net) {
 template <network_type Net>
 constexpr std::int64_t parameter_count(Net) {
     std::int64_t n = 0;
-    for (const layer_info& l : analysis<Net>::result.layers) n += l.param_count();
+    for (const node_info& l : analysis<Net>::result.nodes) n += l.param_count();
     return n;
 }
 
@@ -55,7 +80,7 @@ constexpr std::int64_t parameter_count(Net) {
 template <network_type Net>
 constexpr std::int64_t mac_count(Net) {
     std::int64_t n = 0;
-    for (const layer_info& l : analysis<Net>::result.layers) n += l.macs;
+    for (const node_info& l : analysis<Net>::result.nodes) n += l.macs;
     return n;
 }
 
@@ -64,5 +89,16 @@ template <class Input, class... Ls>
 constexpr auto layer_types(network<Input, Ls...>) {
     return boost::hana::tuple_t<Ls...>;
 }
+
+// The type of every node, in graph order: the layer type of a plain node,
+// join_node for a unit's join (a hana tuple of types).
+template <class Input, class... Ls>
+constexpr auto node_types(network<Input, Ls...>) {
+    return boost::hana::flatten(boost::hana::make_tuple(node_types_of<Ls>()...));
+}
+
+// Node I's type, as a plain type.
+template <network_type Net, std::size_t I>
+using node_type = typename decltype(+node_types(Net{})[boost::hana::size_c<I>])::type;
 
 }  // namespace typenet::dsl

@@ -1,5 +1,6 @@
 // shape_trace(net): the spatial size at the input and after every layer that
-// slides a window, as one compile-time string: "199x199 > 197x197 > ... > 1x1".
+// slides a window or is a unit that changes it, as one compile-time string:
+// "199x199 > 197x197 > ... > 1x1".
 #pragma once
 
 #include <string_view>
@@ -14,7 +15,9 @@ constexpr void write_trace(Sink& sink) {
     const auto& a = analysis<Net>::input;
     sink << a.h << "x" << a.w;
     for (const layer_info& l : analysis<Net>::result.layers)
-        if (l.slides) sink << " > " << l.out.h << "x" << l.out.w;
+        if (l.slides || ((l.kind == layer_kind::residual || l.kind == layer_kind::concat) &&
+                         (l.out.h != l.in.h || l.out.w != l.in.w)))
+            sink << " > " << l.out.h << "x" << l.out.w;
 }
 
 struct length_counter {

@@ -1,13 +1,6 @@
-// The three Halide generators built for every network:
-//   infer           inference mode (dropout off, batchnorm on running statistics):
-//                   the network's output and, with a loss head, loss and correct count
-//   train_forward   training mode: loss, correct count, batchnorm's updated
-//                   running statistics, and what backward reads: the
-//                   activations and batchnorm's batch statistics
-//   train_backward  the gradient of the loss for every parameter
-// A network without a loss head takes the gradient of an outside loss with
-// respect to its output (d_output) instead of labels, and also returns the
-// gradient with respect to its input (d_input), to chain further back.
+// The three Halide generators built for every network (infer,
+// train_forward, train_backward), each adding its Inputs and Outputs in the
+// order dsl/pipeline_signature.hpp declares, which the runtime reads too.
 //
 // Training is two pipelines, not one, because in one pipeline every forward
 // activation lives until its use at the far end of backward, and Halide 14's
@@ -21,27 +14,18 @@
 #include <Halide.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <string>
 #include <typenet/dsl.hpp>
+#include <vector>
 
+#include "fusion.hpp"
 #include "lowering.hpp"
-#include "schedule.hpp"
 
 namespace typenet::gen {
 
-template <class Net>
-struct network_constants {
-    static constexpr Net net{};
-    static constexpr dsl::tensor_shape input = dsl::input_shape(net);
-    static constexpr int params = static_cast<int>(dsl::total_count(dsl::parameter_layout(net)));
-    // Buffers are never empty, so a network without batchnorm still has one state element.
-    static constexpr int state = std::max<int>(1, static_cast<int>(dsl::total_count(dsl::buffer_layout(net))));
-    static constexpr bool has_loss = network_lowering<Net>::has_loss_head();
-    // Sizes of the output and input arrays; never zero (a placeholder stands in).
-    static constexpr std::size_t activations = std::max<std::size_t>(1, dsl::training_activations(net).size());
-    static constexpr std::size_t gradient_outputs = std::max<std::size_t>(1, dsl::parameter_layout(net).size());
-    static constexpr std::size_t new_state_outputs = std::max<std::size_t>(1, dsl::buffer_layout(net).size());
-};
+using dsl::pipeline_argument;
 
 // A batch of maps of `shape` is dense NCHW, as the runtime passes it: with
 // every stride a constant, an address is arithmetic on constants, and a
@@ -51,61 +35,137 @@ void dense_nchw(Param&& p, dsl::tensor_shape shape) {
     p.dim(1).set_stride(shape.w).dim(2).set_stride(shape.w * shape.h).dim(3).set_stride(shape.w * shape.h * shape.c);
 }
 
-// Shapes every buffer of a pipeline must have, so a wrong buffer is refused
-// by the generated code's own checks as well as by the C++ wrapper.
-template <class Net, class In, class Params, class State>
-void constrain_inputs(In& input, Params& params, State& state) {
-    using k = network_constants<Net>;
-    input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
-    input.dim(3).set_min(0);
-    dense_nchw(input, k::input);
-    params.dim(0).set_bounds(0, std::max(1, k::params));
-    state.dim(0).set_bounds(0, k::state);
-}
+// What every pipeline of network Net shares: its arguments, added in the
+// signature's order, and the shapes each buffer must have, so a wrong
+// buffer is refused by the generated code's own checks as well as by the
+// C++ wrapper.
+template <class Net, class Self>
+class network_pipeline : public Halide::Generator<Self> {
+protected:
+    using InputBuffer = Halide::GeneratorInput<Halide::Buffer<>>;
+    using OutputBuffer = Halide::GeneratorOutput<Halide::Buffer<>>;
+    static constexpr Net net{};
+    static constexpr dsl::tensor_shape input_shape = dsl::input_shape(net);
+    static constexpr bool has_loss = network_lowering<Net>::has_loss_head();
+    static constexpr auto stored_values = dsl::training_activations(net);
+    static constexpr auto& param_tensors = dsl::parameter_layout(net);
+    // Flat buffers are never empty: a placeholder element stands in.
+    static constexpr int param_count = std::max<int>(1, int(dsl::total_count(dsl::parameter_layout(net))));
+    static constexpr int state_count = std::max<int>(1, int(dsl::total_count(dsl::buffer_layout(net))));
 
-template <class Out, class In>
-void constrain_like_output(Out&& out, const In& input, dsl::tensor_shape shape) {
-    out.dim(0).set_bounds(0, shape.w).dim(1).set_bounds(0, shape.h).dim(2).set_bounds(0, shape.c);
-    out.dim(3).set_bounds(0, input.dim(3).extent());
-    dense_nchw(out, shape);
-}
+    void add_arguments(const dsl::pipeline_signature& signature) {
+        for (pipeline_argument a : signature.inputs) {
+            if (a == pipeline_argument::seed) {
+                seed_ = this->template add_input<uint32_t>("seed");
+                continue;
+            }
+            const auto [type, dimensions] = element_of(a);
+            for (std::size_t i = 0; i < dsl::buffer_count(a, net); ++i)
+                inputs_[a].push_back(this->template add_input<Halide::Buffer<>>(name_of(a, i), type, dimensions));
+        }
+        for (pipeline_argument a : signature.outputs) {
+            const auto [type, dimensions] = element_of(a);
+            for (std::size_t i = 0; i < dsl::buffer_count(a, net); ++i)
+                outputs_[a].push_back(this->template add_output<Halide::Buffer<>>(name_of(a, i), type, dimensions));
+        }
+    }
+
+    InputBuffer& in(pipeline_argument a, std::size_t i = 0) { return *inputs_.at(a).at(i); }
+    OutputBuffer& out(pipeline_argument a, std::size_t i = 0) { return *outputs_.at(a).at(i); }
+    Halide::Expr seed_value() const { return seed_ ? Halide::Expr(*seed_) : Halide::Expr(0u); }
+    Halide::Expr batch() { return in(pipeline_argument::input).dim(3).extent(); }
+
+    void constrain_input() {
+        InputBuffer& input = in(pipeline_argument::input);
+        input.dim(0).set_bounds(0, input_shape.w).dim(1).set_bounds(0, input_shape.h).dim(2).set_bounds(0, input_shape.c);
+        input.dim(3).set_min(0);
+        dense_nchw(input, input_shape);
+    }
+    void constrain_flat(InputBuffer& b, int count) { b.dim(0).set_bounds(0, count); }
+    template <class Buffer>
+    void constrain_batch_of(Buffer&& b, dsl::tensor_shape shape) {
+        b.dim(0).set_bounds(0, shape.w).dim(1).set_bounds(0, shape.h).dim(2).set_bounds(0, shape.c);
+        b.dim(3).set_bounds(0, batch());
+        dense_nchw(b, shape);
+    }
+
+    // Softmax cross-entropy's loss and correct count into the outputs, or
+    // zeros without a loss head.
+    void define_loss(network_lowering<Net>& lowering) {
+        if constexpr (has_loss) {
+            auto terms = lowering.softmax_xent(Func(in(pipeline_argument::labels)));
+            out(pipeline_argument::loss)() = terms.loss();
+            out(pipeline_argument::correct)() = terms.correct();
+            in(pipeline_argument::labels).dim(0).set_bounds(0, batch());
+        } else {
+            out(pipeline_argument::loss)() = 0.f;
+            out(pipeline_argument::correct)() = 0;
+        }
+    }
+
+    // Which stored value (index into training_activations), if any, node i is.
+    static std::optional<std::size_t> stored_index(int node) {
+        for (std::size_t s = 0; s < stored_values.size(); ++s)
+            if (stored_values[s].node == node) return s;
+        return std::nullopt;
+    }
+
+private:
+    static std::pair<Halide::Type, int> element_of(pipeline_argument a) {
+        using enum pipeline_argument;
+        switch (a) {
+            case labels: return {Halide::Int(32), 1};
+            case params:
+            case state:
+            case new_state:
+            case batch_statistics: return {Halide::Float(32), 1};
+            case loss: return {Halide::Float(32), 0};
+            case correct: return {Halide::Int(32), 0};
+            default: return {Halide::Float(32), 4};
+        }
+    }
+    static std::string name_of(pipeline_argument a, std::size_t i) {
+        constexpr const char* names[] = {"input",  "labels", "d_output",  "params",    "state",     "seed",     "stored",
+                                         "batch_statistics", "output", "loss", "correct", "new_state", "gradients",
+                                         "d_input"};
+        const std::string name = names[static_cast<int>(a)];
+        return dsl::buffer_count(a, net) == 1 && a != pipeline_argument::stored && a != pipeline_argument::new_state &&
+                       a != pipeline_argument::gradients
+                   ? name
+                   : name + "_" + std::to_string(i);
+    }
+
+    std::map<pipeline_argument, std::vector<InputBuffer*>> inputs_;
+    std::map<pipeline_argument, std::vector<OutputBuffer*>> outputs_;
+    Halide::GeneratorInput<uint32_t>* seed_ = nullptr;
+};
 
 template <class Net>
-class infer_pipeline : public Halide::Generator<infer_pipeline<Net>> {
+class infer_pipeline : public network_pipeline<Net, infer_pipeline<Net>> {
+    using base = network_pipeline<Net, infer_pipeline<Net>>;
+    using enum pipeline_argument;
+
 public:
-    Halide::GeneratorInput<Halide::Buffer<float, 4>> input{"input"};
-    Halide::GeneratorInput<Halide::Buffer<int32_t, 1>> labels{"labels"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> params{"params"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> state{"state"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 4>> output{"output"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 0>> loss{"loss"};
-    Halide::GeneratorOutput<Halide::Buffer<int32_t, 0>> correct{"correct"};
+    void configure() { this->add_arguments(dsl::infer_signature); }
 
     void generate() {
-        using k = network_constants<Net>;
-        // The last layer's output is defined in `output` where its lowering
-        // allows, so the scores are not copied.
-        const int last = static_cast<int>(Net::depth) - (k::has_loss ? 2 : 1);
-        const auto define_into = [this, last](int layer) -> std::optional<Func> {
-            if (layer == last) return Func(output);
+        // The scores are defined in `output` where their lowering allows, not copied.
+        const int last = network_lowering<Net>::scores_node();
+        const auto define_into = [this, last](int node) -> std::optional<Func> {
+            if (node == last) return Func(this->out(output));
             return std::nullopt;
         };
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::inference, Func(input), Func(params), Func(state),
-                                                            input.dim(3).extent(), Expr(0),
-                                                            typename network_lowering<Net>::storage{define_into, {}, {}, {}});
+        lowering_ = std::make_unique<network_lowering<Net>>(mode::inference, Func(this->in(input)), Func(this->in(params)),
+                                                            Func(this->in(state)), this->batch(), Expr(0),
+                                                            storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
-        if (!Func(output).defined()) output(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
-        if constexpr (k::has_loss) {
-            auto terms = lowering_->softmax_xent(Func(labels));
-            loss() = terms.loss();
-            correct() = terms.correct();
-            labels.dim(0).set_bounds(0, input.dim(3).extent());
-        } else {
-            loss() = 0.f;
-            correct() = 0;
-        }
-        constrain_inputs<Net>(input, params, state);
-        constrain_like_output(output, input, dsl::output_shape(k::net));
+        Func scores = this->out(output);
+        if (!scores.defined()) scores(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
+        this->define_loss(*lowering_);
+        this->constrain_input();
+        this->constrain_flat(this->in(params), base::param_count);
+        this->constrain_flat(this->in(state), base::state_count);
+        this->constrain_batch_of(this->out(output), dsl::output_shape(base::net));
         schedule_forward(*lowering_, this->get_target());
     }
 
@@ -114,55 +174,38 @@ private:
 };
 
 // Training, forward: loss, correct count, batchnorm's new running
-// statistics (one output per tensor of buffer_layout), and the layer outputs
-// backward needs (one output per entry of dsl::training_activations).
+// statistics, the stored values backward reads, and batchnorm's batch mean
+// and biased variance (laid out like the running statistics), which
+// backward reads instead of summing the batch again.
 template <class Net>
-class train_forward_pipeline : public Halide::Generator<train_forward_pipeline<Net>> {
-    using k = network_constants<Net>;
+class train_forward_pipeline : public network_pipeline<Net, train_forward_pipeline<Net>> {
+    using base = network_pipeline<Net, train_forward_pipeline<Net>>;
+    using enum pipeline_argument;
 
 public:
-    Halide::GeneratorInput<Halide::Buffer<float, 4>> input{"input"};
-    Halide::GeneratorInput<Halide::Buffer<int32_t, 1>> labels{"labels"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> params{"params"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> state{"state"};
-    Halide::GeneratorInput<uint32_t> seed{"seed"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 0>> loss{"loss"};
-    Halide::GeneratorOutput<Halide::Buffer<int32_t, 0>> correct{"correct"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 1>[k::new_state_outputs]> new_state{"new_state"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 4>[k::activations]> activations{"activations"};
-    // Batchnorm's batch mean and biased variance, in buffer_layout's order,
-    // which backward reads instead of summing the batch again.
-    Halide::GeneratorOutput<Halide::Buffer<float, 1>> batch_statistics{"batch_statistics"};
+    void configure() { this->add_arguments(dsl::train_forward_signature); }
 
     void generate() {
-        constexpr auto stored = dsl::training_activations(k::net);
-        const auto define_into = [this, stored](int layer) -> std::optional<Func> {
-            for (std::size_t i = 0; i < stored.size(); ++i)
-                if (stored[i].layer == layer) return activations[i];
+        const auto define_into = [this](int node) -> std::optional<Func> {
+            if (auto s = base::stored_index(node)) return Func(this->out(stored, *s));
             return std::nullopt;
         };
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params), Func(state),
-                                                            input.dim(3).extent(), seed,
-                                                            typename network_lowering<Net>::storage{define_into, {}, {}, {}});
+        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(this->in(input)), Func(this->in(params)),
+                                                            Func(this->in(state)), this->batch(), this->seed_value(),
+                                                            storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
-        if constexpr (k::has_loss) {
-            auto terms = lowering_->softmax_xent(Func(labels));
-            loss() = terms.loss();
-            correct() = terms.correct();
-            labels.dim(0).set_bounds(0, input.dim(3).extent());
-        } else {
-            loss() = 0.f;
-            correct() = 0;
-        }
+        this->define_loss(*lowering_);
         const auto statistics = lowering_->new_state_outputs();
-        for (std::size_t i = 0; i < statistics.size(); ++i) new_state[i](v.c) = statistics[i](v.c);
-        if (statistics.empty()) new_state[0](v.c) = 0.f;  // a placeholder: no batchnorm
-        batch_statistics(v.c) = lowering_->batch_statistics()(v.c);
-        batch_statistics.dim(0).set_bounds(0, k::state);
-        for (std::size_t i = 0; i < stored.size(); ++i)
-            constrain_like_output(activations[i].output_buffer(), input, stored[i].shape);
-        if (stored.empty()) activations[0](v.x, v.y, v.c, v.n) = 0.f;
-        constrain_inputs<Net>(input, params, state);
+        for (std::size_t i = 0; i < statistics.size(); ++i) this->out(new_state, i)(v.c) = statistics[i](v.c);
+        if (statistics.empty()) this->out(new_state)(v.c) = 0.f;  // a placeholder: no batchnorm
+        this->out(batch_statistics)(v.c) = lowering_->batch_statistics()(v.c);
+        this->out(batch_statistics).dim(0).set_bounds(0, base::state_count);
+        for (std::size_t i = 0; i < base::stored_values.size(); ++i)
+            this->constrain_batch_of(this->out(stored, i), base::stored_values[i].shape);
+        if (base::stored_values.empty()) this->out(stored)(v.x, v.y, v.c, v.n) = 0.f;
+        this->constrain_input();
+        this->constrain_flat(this->in(params), base::param_count);
+        this->constrain_flat(this->in(state), base::state_count);
         schedule_forward(*lowering_, this->get_target());
     }
 
@@ -170,82 +213,64 @@ private:
     std::unique_ptr<network_lowering<Net>> lowering_;
 };
 
-// Training, backward: from the stored activations, the gradient of the loss
-// for every parameter (one output per tensor of parameter_layout, in reverse
-// order, each four-dimensional, PyTorch's dimensions innermost first) and,
+// Training, backward: from the stored values, the gradient of the loss for
+// every parameter (one output per tensor of parameter_layout, the last
+// first, each four-dimensional, PyTorch's dimensions innermost first) and,
 // for a network without a loss head, for its input.
-//
-// The reverse order: Halide realizes stages depth-first from each output in
-// turn, so with the last layer's gradients first each layer's intermediate
-// gradient is freed right after its consumers instead of at the end, which
-// shortens generation (34 s to 28 s for a 40-layer chain). Generation still
-// grows with the square of the depth: Halide 14 walks every stage's bounds
-// for each stage.
 template <class Net>
-class train_backward_pipeline : public Halide::Generator<train_backward_pipeline<Net>> {
-    using k = network_constants<Net>;
+class train_backward_pipeline : public network_pipeline<Net, train_backward_pipeline<Net>> {
+    using base = network_pipeline<Net, train_backward_pipeline<Net>>;
+    using enum pipeline_argument;
+    static constexpr std::size_t tensors = base::param_tensors.size();
 
 public:
-    Halide::GeneratorInput<Halide::Buffer<float, 4>> input{"input"};
-    Halide::GeneratorInput<Halide::Buffer<int32_t, 1>> labels{"labels"};
-    Halide::GeneratorInput<Halide::Buffer<float, 4>> d_output{"d_output"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> params{"params"};
-    Halide::GeneratorInput<uint32_t> seed{"seed"};
-    Halide::GeneratorInput<Halide::Buffer<float, 4>[k::activations]> activations{"activations"};
-    Halide::GeneratorInput<Halide::Buffer<float, 1>> batch_statistics{"batch_statistics"};  // the forward's
-    Halide::GeneratorOutput<Halide::Buffer<float, 4>[k::gradient_outputs]> gradients{"gradients"};
-    Halide::GeneratorOutput<Halide::Buffer<float, 4>> d_input{"d_input"};
+    void configure() { this->add_arguments(dsl::train_backward_signature); }
 
     void generate() {
-        constexpr auto stored = dsl::training_activations(k::net);
-        const auto read_stored = [this, stored](int layer) -> std::optional<Func> {
-            for (std::size_t i = 0; i < stored.size(); ++i)
-                if (stored[i].layer == layer) return Func(activations[i]);
+        const auto read_stored = [this](int node) -> std::optional<Func> {
+            if (auto s = base::stored_index(node)) return Func(this->in(stored, *s));
             return std::nullopt;
         };
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(input), Func(params),
-                                                            Func(batch_statistics),
-                                                            input.dim(3).extent(), seed,
-                                                            typename network_lowering<Net>::storage{
-                                                                {}, read_stored,
-                                                                [this](std::size_t i) {
-                                                                    return gradients[k::gradient_outputs - 1 - i];
-                                                                },
-                                                                k::has_loss ? std::nullopt : std::optional<Func>(d_input),
-                                                                /*state_is_batch_statistics=*/true});
+        const auto gradient_into = [this](std::size_t t) { return Func(this->out(gradients, tensors - 1 - t)); };
+        const std::optional<Func> input_gradient_into =
+            base::has_loss ? std::nullopt : std::optional<Func>(Func(this->out(d_input)));
+        lowering_ = std::make_unique<network_lowering<Net>>(
+            mode::training, Func(this->in(input)), Func(this->in(params)), Func(this->in(batch_statistics)),
+            this->batch(), this->seed_value(),
+            storage{{}, read_stored, gradient_into, input_gradient_into, /*state_is_batch_statistics=*/true});
         const dims& v = lowering_->vars();
         Func scores_gradient;
-        if constexpr (k::has_loss) {
-            scores_gradient = lowering_->softmax_xent(Func(labels)).d_scores;
-            labels.dim(0).set_bounds(0, input.dim(3).extent());
+        if constexpr (base::has_loss) {
+            scores_gradient = lowering_->softmax_xent(Func(this->in(labels))).d_scores;
+            this->in(labels).dim(0).set_bounds(0, this->batch());
         } else {
             // A Func of its own, so a schedule may store it like any other gradient.
             scores_gradient = Func("d_output_in");
-            scores_gradient(v.x, v.y, v.c, v.n) = d_output(v.x, v.y, v.c, v.n);
-            constrain_like_output(d_output, input, dsl::output_shape(k::net));
+            scores_gradient(v.x, v.y, v.c, v.n) = this->in(d_output)(v.x, v.y, v.c, v.n);
+            this->constrain_batch_of(this->in(d_output), dsl::output_shape(base::net));
         }
-        Func input_gradient = lowering_->backward(scores_gradient, !k::has_loss);
-        if constexpr (k::has_loss) {
-            d_input(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: only networks without a loss head return it
-            for (int d = 0; d < 4; ++d) d_input.dim(d).set_bounds(0, 1);
+        Func input_gradient = lowering_->backward(scores_gradient, !base::has_loss);
+        Func d_in = this->out(d_input);
+        if constexpr (base::has_loss) {
+            d_in(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: only networks without a loss head return it
+            for (int d = 0; d < 4; ++d) this->out(d_input).dim(d).set_bounds(0, 1);
         } else {
-            // Unless the lowering defined it (a first conv's input gradient).
-            if (!Func(d_input).defined()) d_input(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
-            constrain_like_output(d_input, input, k::input);
+            // Unless the lowering defined it (a conv reading the input alone).
+            if (!d_in.defined()) d_in(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
+            this->constrain_batch_of(this->out(d_input), base::input_shape);
         }
-        constexpr auto& tensors = dsl::parameter_layout(k::net);
-        if (tensors.empty()) gradients[0](v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: nothing to train
-        for (std::size_t t = 0; t < tensors.size(); ++t) {
+        if (tensors == 0) this->out(gradients)(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: nothing to train
+        for (std::size_t t = 0; t < tensors; ++t) {
             // PyTorch's dimensions innermost first, the rest of extent 1.
-            Halide::OutputImageParam out = gradients[k::gradient_outputs - 1 - t].output_buffer();
-            for (int d = 0; d < 4; ++d)
-                out.dim(d).set_bounds(0, d < tensors[t].rank ? tensors[t].dims[tensors[t].rank - 1 - d] : 1);
+            const dsl::tensor_entry& e = base::param_tensors[t];
+            auto& g = this->out(gradients, tensors - 1 - t);
+            for (int d = 0; d < 4; ++d) g.dim(d).set_bounds(0, d < e.rank ? e.dims[e.rank - 1 - d] : 1);
         }
-        input.dim(0).set_bounds(0, k::input.w).dim(1).set_bounds(0, k::input.h).dim(2).set_bounds(0, k::input.c);
-        dense_nchw(input, k::input);
-        for (std::size_t i = 0; i < stored.size(); ++i) constrain_like_output(activations[i], input, stored[i].shape);
-        params.dim(0).set_bounds(0, std::max(1, k::params));
-        batch_statistics.dim(0).set_bounds(0, k::state);
+        this->constrain_input();
+        for (std::size_t i = 0; i < base::stored_values.size(); ++i)
+            this->constrain_batch_of(this->in(stored, i), base::stored_values[i].shape);
+        this->constrain_flat(this->in(params), base::param_count);
+        this->constrain_flat(this->in(batch_statistics), base::state_count);
         schedule_backward(*lowering_, this->get_target());
     }
 

@@ -1,18 +1,16 @@
-// Where and how each lowered Func is computed, per layer kind; the algorithm
-// is in lowering.hpp. Vector widths come from the target.
-//
-// Forward, a heavy layer (conv, dense, pooling) is fused with the
-// elementwise layers after it: its reduction is computed per tile of the
-// run's last Func, which alone is stored. A training forward stores every
-// elementwise output (backward reads them), so there a heavy layer fuses
-// with the first only. Backward inlines the derivatives of elementwise
-// layers into the stored gradient of the heavy layer before them, so each
-// activation mask is applied once.
+// The schedules' building blocks: how a stored map, a reduction, a conv's
+// register tiles, Winograd's tiles or a per-channel sum is computed. Which
+// Func gets which is each operator family's business (ops/), and which
+// nodes fuse is the fusion policy's (fusion.hpp). Vector widths come from
+// the target.
 #pragma once
 
 #include <Halide.h>
 
-#include "lowering.hpp"
+#include <typenet/dsl.hpp>
+
+#include "node.hpp"
+#include "winograd.hpp"
 
 namespace typenet::gen {
 
@@ -115,6 +113,24 @@ public:
             if (int lanes = row_lanes(s.w)) update.vectorize(v_.x, lanes, guard);
             parallel_planes(update, s);
         }
+    }
+
+    // A heavy node's output `acc` (a reduction, or a Func with an inline
+    // one) stored where it is its own `consumer`, else computed inside each
+    // task of the stored consumer it is fused into.
+    void stored_or_fused(Func acc, Func consumer, const dsl::tensor_shape& s) const {
+        if (consumer.name() == acc.name()) {
+            if (acc.has_update_definition())
+                reduction(acc, s);
+            else
+                elementwise(acc, s);
+            return;
+        }
+        consumer.compute_root();
+        if (acc.has_update_definition())
+            fused_into(acc, consumer, s);
+        else
+            acc.compute_at(consumer, vectorize_and_parallelize(consumer, s));
     }
 
     // A heavy layer's reduction computed inside each task of its stored consumer.
@@ -350,61 +366,6 @@ public:
         }
     }
 
-    // A conv weight gradient from Winograd's tiles (winograd.hpp). The
-    // batch is split in groups of images, each a parallel task, and each
-    // group in chunks of about 128 tiles, one after the other. A chunk
-    // transforms its tiles of input and of output gradient (from
-    // channels-innermost copies), then, per point of the tile, sums a
-    // register block of input channels by a vector of output channels over
-    // its tiles and adds the block to its group's sum, which stays in cache.
-    // The groups' sums are added, then transformed back.
-    void conv_weight_gradient_winograd(lowered_layer& l) const {
-        winograd_weight_gradient& w = l.winograd_dw;
-        const auto& out = l.info.out;
-        const int tiles = (out.w / 2) * (out.h / 2);
-        const int images = std::max(1, 128 / tiles);
-        const int chunks_per_group = std::max(1, images_per_weight_gradient_group / images);
-        Halide::RVar chunk_o("chunk_o"), ni("ni"), go("go"), chunk("chunk");
-        Var group("group"), one_chunk("one_chunk");
-        Func group_sums = w.product.update()
-                              .split(w.r.z, chunk_o, ni, images, guard)
-                              .split(chunk_o, go, chunk, chunks_per_group, guard)
-                              .rfactor(go, group);
-        Func block_sums = group_sums.update().rfactor(chunk, one_chunk);
-        const auto p = group_sums.args();  // a, b, ci, co, group
-        const Var a = p[0], b = p[1], ci = p[2], co = p[3];
-        // The groups' sums added: vectors of output channels, a task per
-        // point of the tile.
-        Var ab("ab");
-        w.product.compute_root().reorder_storage(co, ci, a, b).vectorize(co, vec_);
-        Var cov("cov"), cob("cob");
-        w.product.update()
-            .split(co, cob, cov, vec_)
-            .reorder(cov, go, cob, ci, a, b)
-            .vectorize(cov)
-            .fuse(a, b, ab)
-            .parallel(ab);
-        int block = std::min(l.info.in.c, accumulators_);
-        while (l.info.in.c % block != 0) --block;
-        Var cio("cio"), cii("cii"), coo("coo"), coi("coi");
-        group_sums.compute_root().reorder_storage(co, ci, a, b, group).vectorize(co, vec_).parallel(group);
-        group_sums.update()
-            .split(co, coo, coi, vec_)
-            .split(ci, cio, cii, block)
-            .reorder(coi, cii, coo, cio, a, b, chunk, group)
-            .vectorize(coi)
-            .unroll(cii)
-            .parallel(group);
-        block_sums.compute_at(group_sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec_).unroll(ci);
-        block_sums.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec_).unroll(ci);
-
-        // The chunk's tiles: the output gradient's are the vectors, the
-        // input's the broadcasts, a register block's from one line.
-        winograd_tiles_per_chunk(w.d_out, l.d_acc, out.w, group_sums, chunk);
-        winograd_tiles_per_chunk(w.input, l.padded, l.info.in.w, group_sums, chunk);
-        if (l.info.slides->pad > 0) padded_per_task(l.padded, group_sums, chunk, l.info.in);
-    }
-
     // Transformed tiles f(a, b, channel, tx, ty, n) computed per `chunk` of
     // `consumer`, channels innermost, from a copy of `map` (rows `width`
     // wide) with channels innermost, so that their vectors are dense loads.
@@ -419,99 +380,6 @@ public:
         Func copy = map.in(f);
         copy.compute_at(Halide::LoopLevel(consumer, chunk));
         channels_last(copy, map, vec_, width);
-    }
-
-    // A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
-    // d_out(x, y, co, n) * in(x + kx, y + ky, ci, n). The batch is split into
-    // chunks whose partial sums (rfactor) are tasks: per task, one input
-    // channel by a block of output channels by every kernel tap stays in
-    // registers, vectors along output channels, while the chunk's pixels
-    // stream past; a channel-innermost copy of d_out makes those vectors
-    // contiguous loads, and the chunk is sized so it stays in cache across
-    // the input channels. Other shapes keep vectors along x.
-    void conv_weight_gradient(lowered_layer& l, Func dw) const {
-        if (l.winograd_dw.product.defined()) return conv_weight_gradient_winograd(l);
-        const RDom& r = l.r_dw;
-        const auto& out = l.info.out;
-        const auto args = dw.args();
-        const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
-        const int taps = l.info.slides->kw * l.info.slides->kh;
-        int lanes = vec_;
-        while (lanes > 8 && out.c % lanes != 0) lanes /= 2;
-        int co_vectors = 0;
-        for (int v = 4; v >= 1 && co_vectors == 0; --v)
-            if (out.c % (lanes * v) == 0 && taps * v <= accumulators_) co_vectors = v;
-        // With one input channel, the channel-last copy of d_out costs more
-        // than the products it would feed.
-        if (out.c % lanes != 0 || co_vectors == 0 || l.info.in.c == 1)
-            return conv_weight_gradient_along_x(l, dw);
-
-        const int pixels = out.w * out.h;
-        const int chunk = std::max(1, 4096 / pixels);
-        const int block = lanes * co_vectors;
-        Halide::RVar rno("rno"), rni("rni");
-        Var b("b"), coo("coo"), coi("coi"), task("task");
-        Func partial = dw.update().split(r.z, rno, rni, chunk, Halide::TailStrategy::GuardWithIf).rfactor(rno, b);
-        Func tiles = partial.in(dw);
-        tiles.compute_root()
-            .split(co, coo, coi, block)
-            .reorder(coi, kx, ky, ci, coo, b)
-            .fuse(ci, coo, task)
-            .fuse(task, b, task)
-            .parallel(task)
-            .vectorize(coi, lanes);
-        partial.compute_at(tiles, task).reorder_storage(co, kx, ky, ci, b).vectorize(co, lanes);
-        partial.update().reorder(co, kx, ky, r.x, r.y, rni, ci, b).vectorize(co, lanes).unroll(co).unroll(kx).unroll(ky);
-        // d_out with channels innermost, for the task's contiguous vectors.
-        Func d_channels_last = l.d_acc.in(partial);
-        d_channels_last.compute_root();
-        channels_last(d_channels_last, l.d_acc, lanes, out.w);
-        d_channels_last.parallel(d_channels_last.args()[3]);
-        padded_input_for(l, partial);
-    }
-
-    // A conv's padded input, where it has one, copied whole for the weight
-    // gradient's `partial`, which then reads plain memory instead of
-    // checking every load.
-    void padded_input_for(lowered_layer& l, Func partial) const {
-        if (l.info.slides->pad == 0) return;
-        Func padded = l.padded.in(partial);
-        padded.compute_root();
-        vectorize_and_parallelize(padded, l.info.in);
-    }
-
-    void conv_weight_gradient_along_x(lowered_layer& l, Func dw) const {
-        const RDom& r = l.r_dw;
-        const auto& out = l.info.out;
-        const auto args = dw.args();
-        const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
-        // Vectors that divide the row where one is wide enough: a vector
-        // tail would load the input a lane at a time.
-        int lanes = row_lanes(out.w);
-        for (int divisor = vec_; divisor >= 8 && divisor > lanes / 2; --divisor)
-            if (out.w % divisor == 0) {
-                lanes = divisor;
-                break;
-            }
-        if (lanes == 0) {
-            dw.update().parallel(co);
-            return;
-        }
-        Halide::RVar rxo("rxo"), rxi("rxi");
-        Var lane("lane"), coo("coo"), coi("coi");
-        Func partial = dw.update().split(r.x, rxo, rxi, lanes, Halide::TailStrategy::GuardWithIf).rfactor(rxi, lane);
-        padded_input_for(l, partial);
-        // Output channels per pass: each input vector loaded feeds this many
-        // FMAs; 9 taps x 2 channels of accumulators need AVX-512's 32 registers.
-        const int channels = accumulators_ >= 24 && out.c % 2 == 0 ? 2 : 1;
-        dw.update().split(co, coo, coi, channels).reorder(rxi, kx, ky, coi, ci, coo).parallel(coo);
-        partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, co, ci).vectorize(lane);
-        partial.update()
-            .reorder(lane, kx, ky, co, rxo, r.y, r.z)
-            .vectorize(lane)
-            .unroll(kx)
-            .unroll(ky)
-            .unroll(co);
     }
 
     // A sum per channel over every pixel of the batch (batchnorm statistics,
@@ -577,161 +445,22 @@ public:
     }
 
     int vector_size() const { return vec_; }
+    int accumulators() const { return accumulators_; }
 
-private:
     // Update stages accumulate, so a vector tail may neither be recomputed
     // (ShiftInwards) nor read past the input's edge (RoundUp).
     static constexpr Halide::TailStrategy guard = Halide::TailStrategy::GuardWithIf;
-    static constexpr int images_per_sum_chunk = 8;
     // A Winograd weight gradient's parallel tasks: enough for two threads
     // to balance in a batch of 64, few enough that the groups' sums added
     // at the end cost little.
     static constexpr int images_per_weight_gradient_group = 16;
 
+private:
+    static constexpr int images_per_sum_chunk = 8;
+
     const dims& v_;
     int vec_ = 8;
     int accumulators_ = 12;
 };
-
-inline bool is_heavy(dsl::layer_kind k) {
-    using dsl::layer_kind;
-    return k == layer_kind::conv || k == layer_kind::fixed_conv || k == layer_kind::dense ||
-           k == layer_kind::maxpool || k == layer_kind::avgpool || k == layer_kind::global_avgpool;
-}
-inline bool is_elementwise(dsl::layer_kind k) {
-    using dsl::layer_kind;
-    return k == layer_kind::activation || k == layer_kind::batchnorm || k == layer_kind::dropout;
-}
-
-// Schedules the forward pass of a lowered network (inference, or the
-// forward half of a training step).
-template <class Net>
-void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& target) {
-    auto& layers = lowering.layers();
-    const bool training = lowering.pipeline_mode() == mode::training;
-    schedule_context ctx(target, lowering.vars());
-    const std::size_t depth = layers.size();
-
-    // `stored[i]`: layer i's output is already scheduled as a stored Func.
-    std::vector<bool> stored(depth, false);
-    for (std::size_t i = 0; i < depth; ++i) {
-        lowered_layer& l = layers[i];
-        const auto kind = l.info.kind;
-        if (l.weights.defined() && kind != dsl::layer_kind::batchnorm) ctx.parameter_sized(l.weights);
-        if (is_heavy(kind)) {
-            // The elementwise layers after it that it fuses with. Training keeps
-            // every elementwise output for backward, so it fuses with the first
-            // only, and never with batchnorm, whose statistics need it stored
-            // (the rule dsl::training_activations states).
-            std::size_t end = i;
-            while (end + 1 < depth && is_elementwise(layers[end + 1].info.kind) &&
-                   !(training && (end > i || layers[end + 1].info.kind == dsl::layer_kind::batchnorm)))
-                ++end;
-            Func consumer = end == i ? l.out : layers[end].out;
-            const bool conv = kind == dsl::layer_kind::conv || kind == dsl::layer_kind::fixed_conv;
-            // A padded input is copied with its zero border, so the reduction
-            // reads plain memory instead of checking every load: a conv's per
-            // task, while it stays in cache.
-            const bool padded = l.info.slides && l.info.slides->pad > 0 && l.padded.defined();
-            if (padded && !conv) ctx.elementwise(l.padded, l.info.in);
-            if (conv && l.winograd.product.defined()) {
-                ctx.conv_winograd(l.winograd, l.acc, consumer, l.info.out, padded ? l.padded : Func(), l.info.in);
-            } else if (conv) {
-                const Var task = ctx.conv_tiles(l.acc, consumer, l.info.out, l.r, {l.weights});
-                if (padded) ctx.padded_per_task(l.padded, consumer, task, l.info.in);
-            } else if (consumer.name() == l.acc.name()) {
-                if (l.acc.has_update_definition())
-                    ctx.reduction(l.acc, l.info.out);
-                else
-                    ctx.elementwise(l.acc, l.info.out);
-            } else {
-                consumer.compute_root();
-                if (l.acc.has_update_definition()) {
-                    ctx.fused_into(l.acc, consumer, l.info.out);
-                } else {
-                    l.acc.compute_at(consumer, ctx.vectorize_and_parallelize(consumer, l.info.out));
-                }
-            }
-            stored[end] = true;
-            stored[i] = true;
-        } else if (is_elementwise(kind)) {
-            if (kind == dsl::layer_kind::batchnorm) {
-                for (Func& r : l.channel_sums) ctx.channel_sums(r, l.info.in);
-                ctx.parameter_sized(l.mean);
-                ctx.parameter_sized(l.inv_std);
-            }
-            if (stored[i]) continue;
-            // Inference inlines an elementwise run into the Func that ends it;
-            // training, what dsl::computed_inside_next says into the next layer.
-            const bool run_continues = i + 1 < depth && is_elementwise(layers[i + 1].info.kind);
-            const bool inside_next =
-                i + 1 < depth && dsl::computed_inside_next(kind, layers[i + 1].info.kind,
-                                                           i > 0 && layers[i - 1].info.kind == dsl::layer_kind::batchnorm);
-            if (training ? !inside_next : !run_continues) {
-                ctx.elementwise(l.out, l.info.out);
-                stored[i] = true;
-            }
-        }
-    }
-}
-
-// Schedules the backward half of a training step. Activations and
-// batchnorm's batch statistics come from buffers; what backward recomputes
-// from them (maxpool's argmax or window index) is stored once.
-template <class Net>
-void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
-    schedule_context ctx(target, lowering.vars());
-    using dsl::layer_kind;
-    auto& layers = lowering.layers();
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        lowered_layer& l = layers[i];
-        const auto kind = l.info.kind;
-        // Batchnorm stores its input gradient, so a layer before it reads
-        // that instead of storing a copy; so does the last layer of a network
-        // without a loss head, whose output gradient is the pipeline's input.
-        const bool d_out_stored = i + 1 == layers.size() || layers[i + 1].info.kind == layer_kind::batchnorm;
-        if (kind == layer_kind::batchnorm) {
-            for (Func& r : l.channel_sums) ctx.channel_sums(r, l.info.in);
-            ctx.parameter_sized(l.mean);
-            ctx.parameter_sized(l.inv_std);
-            if (l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
-        }
-        if (l.argmax.defined()) ctx.elementwise(l.argmax, l.info.out);
-        if (l.winner.defined()) ctx.elementwise(l.winner, l.info.out);
-        // Global pooling broadcasts its gradient over every pixel: computed
-        // once (it holds the head's softmax and dense gradients), not per read.
-        if (kind == layer_kind::global_avgpool && l.d_in.defined()) ctx.elementwise(l.d_out, l.info.out);
-        // Dropout's mask is a hash of each value's place: computed once, not
-        // in every pass that reads the gradient through it.
-        if (kind == layer_kind::dropout && l.d_in.defined()) ctx.elementwise(l.d_in, l.info.in);
-        // Weights stay inline: stored, they would be computed up front and
-        // live to the end, which Halide 14's lowering pays for cubically. The
-        // input gradient's tiles across channels read a stored copy of their
-        // own, in their layout (generation time of the sample networks did
-        // not change).
-        if (l.d_acc.defined() && !d_out_stored) ctx.elementwise(l.d_acc, l.info.out);
-        for (const tensor_gradient& g : l.gradients) {
-            using form = tensor_gradient::form;
-            if (g.shape == form::conv_weight)
-                ctx.conv_weight_gradient(l, g.grad);
-            else if (g.shape == form::per_channel && g.grad.has_update_definition())
-                ctx.channel_sums(g.grad, l.info.out);  // a bias's gradient
-            else if (g.shape == form::per_channel)
-                ctx.parameter_sized(g.grad);  // a copy of sums scheduled with the layer's channel_sums
-            else
-                ctx.dense_weight_gradient(g.grad, g.extent0);
-        }
-        if (l.winograd_d_in.product.defined()) {
-            ctx.conv_winograd(l.winograd_d_in, l.d_in_acc, l.d_in, l.info.in, l.d_spread, l.info.out);
-        } else if (l.d_in_acc.defined()) {
-            // Zero-padded per task, while it stays in cache, rather than
-            // checked at every load.
-            const Var task = ctx.conv_tiles(l.d_in_acc, l.d_in, l.info.in, l.r_d_in, {l.weights, /*input_gradient=*/true});
-            ctx.padded_per_task(l.d_spread, l.d_in, task, l.info.out);
-        }
-        else if (l.d_in.defined() && l.d_in.has_update_definition())
-            ctx.reduction(l.d_in, l.info.in);
-    }
-}
 
 }  // namespace typenet::gen

@@ -1,0 +1,362 @@
+// Convolutions (conv, fixed_conv, grouped and depthwise): forward,
+// backward, and their schedules side by side.
+//
+// A plain conv runs in register tiles of its stored consumer (along x, or
+// across channels on narrow maps), or as Winograd's tiles where they fit
+// (winograd.hpp). A grouped conv reads each output channel's own group of
+// input channels: it takes the tiles along x, whose reduction is over that
+// group alone, and never Winograd's or the channel-tiled paths, which sum
+// over every input channel.
+#pragma once
+
+#include <optional>
+
+#include "../node.hpp"
+#include "../schedule.hpp"
+#include "../winograd.hpp"
+
+namespace typenet::gen::ops {
+
+struct conv_state {
+    int groups = 1;
+    bool trained = true;   // conv (weights in params) rather than fixed_conv
+    Func weights, bias;    // weights(kx, ky, ci, co), ci within the group; bias(co), where it has one
+    Func padded;           // the input with its zero border
+    Func acc;              // the reduction
+    RDom r;                // acc's reduction domain
+    std::optional<winograd_conv> winograd;  // where winograd_fits: acc comes from its products
+    Func d_acc;            // gradient w.r.t. acc
+    Func d_in_acc;         // the reduction behind the input gradient
+    Func d_spread;         // d_acc zero-padded (and spread out by the stride) for d_in
+    RDom r_d_in, r_dw;     // the input and the weight gradient's reduction domains
+    std::optional<winograd_conv> winograd_d_in;             // the input gradient as Winograd's tiles
+    std::optional<winograd_weight_gradient> winograd_dw;    // the weight gradient from Winograd's products
+
+    // Input channels each output channel reads, and output channels per group.
+    int group_in(const lowered_node& l) const { return l.info.in.c / groups; }
+    int group_out(const lowered_node& l) const { return l.info.out.c / groups; }
+    // Channel-summing fast paths (Winograd, tiles across channels) hold for one group only.
+    bool dense_channels() const { return groups == 1; }
+};
+
+template <class L>
+conv_state make_conv_state(lowering_context& cx, const lowered_node& l) {
+    conv_state s;
+    Var kx("kx"), ky("ky"), ci("ci"), co("co");
+    s.weights = Func(l.name + "_w");
+    if constexpr (requires { L::bank; }) {
+        constexpr auto bank = L::bank;
+        Halide::Buffer<float> values(bank.size, bank.size, bank.in_channels, bank.out_channels, l.name + "_filters");
+        for (int o = 0; o < bank.out_channels; ++o)
+            for (int i = 0; i < bank.in_channels; ++i)
+                for (int y = 0; y < bank.size; ++y)
+                    for (int x = 0; x < bank.size; ++x) values(x, y, i, o) = bank.weight(o, i, y, x);
+        s.weights(kx, ky, ci, co) = values(kx, ky, ci, co);
+        s.trained = false;
+    } else {
+        s.groups = L::groups;
+        const int off = cx.param_offset(l, "weight");
+        const int k = l.info.slides->kh, cin = s.group_in(l);
+        s.weights(kx, ky, ci, co) = cx.params()(off + ((co * cin + ci) * k + ky) * k + kx);
+        if (L::has_bias) {
+            s.bias = Func(l.name + "_b");
+            s.bias(co) = cx.params()(cx.param_offset(l, "bias") + co);
+        }
+    }
+    return s;
+}
+
+inline void conv_forward(lowering_context& cx, lowered_node& l, conv_state& s) {
+    const auto& [x, y, c, n] = std::tie(cx.vars().x, cx.vars().y, cx.vars().c, cx.vars().n);
+    const dsl::window& win = *l.info.slides;
+    s.padded = win.pad > 0 ? cx.bordered(l.in[0], l.info.in) : l.in[0];
+    s.r = RDom(0, win.kw, 0, win.kh, 0, s.group_in(l), "r_" + l.name);
+    // The reduction apart from the stored output, so a schedule can keep
+    // it in registers per tile of the output.
+    s.acc = Func(l.name + "_acc");
+    l.out = cx.output_func(l);
+    if (s.trained && s.dense_channels() && winograd_fits(win, l.info.in, l.info.out)) {
+        s.winograd = winograd_f2x3(l.name, s.weights, s.padded, s.bias, win.pad, l.info.in.c, s.acc, x, y, c, n);
+    } else {
+        // Output channel c reads its group's input channels.
+        const Expr first_in = s.groups == 1 ? Expr(0) : (c / s.group_out(l)) * s.group_in(l);
+        const RDom& r = s.r;
+        s.acc(x, y, c, n) = s.bias.defined() ? s.bias(c) : Expr(0.f);
+        s.acc(x, y, c, n) += s.weights(r.x, r.y, r.z, c) * s.padded(x * win.stride + r.x * win.dilation - win.pad,
+                                                                      y * win.stride + r.y * win.dilation - win.pad,
+                                                                      first_in + r.z, n);
+    }
+    l.out(x, y, c, n) = s.acc(x, y, c, n);
+}
+
+// d_in_acc, the input gradient's reduction, as a sum over taps and the
+// output channels of the input channel's group of d_spread.
+inline void direct_input_gradient(lowering_context& cx, lowered_node& l, conv_state& s) {
+    const auto& [x, y, c, n] = std::tie(cx.vars().x, cx.vars().y, cx.vars().c, cx.vars().n);
+    const dsl::window& win = *l.info.slides;
+    const auto& out = l.info.out;
+    const int st = win.stride, d = win.dilation, p = win.pad;
+    s.r_d_in = RDom(0, win.kw, 0, win.kh, 0, s.group_out(l), "r_dx_" + l.name);
+    const RDom& r = s.r_d_in;
+    // Rows of taps that fall in d_spread's zero border add nothing: the
+    // predicate trims them from each row's loop.
+    const Expr row = y + p - r.y * d;
+    s.r_d_in.where(row >= 0 && row <= (out.h - 1) * st);
+    const Expr first_out = s.groups == 1 ? Expr(0) : (c / s.group_in(l)) * s.group_out(l);
+    const Expr ci = s.groups == 1 ? Expr(c) : c % s.group_in(l);
+    s.d_in_acc(x, y, c, n) = 0.f;
+    s.d_in_acc(x, y, c, n) += s.weights(r.x, r.y, ci, first_out + r.z) *
+                              s.d_spread(x + p - r.x * d, y + p - r.y * d, first_out + r.z, n);
+}
+
+inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, bool need_d_in) {
+    const auto& [x, y, c, n] = std::tie(cx.vars().x, cx.vars().y, cx.vars().c, cx.vars().n);
+    const dsl::window& win = *l.info.slides;
+    const auto& in = l.info.in;
+    const auto& out = l.info.out;
+    const int st = win.stride, d = win.dilation, p = win.pad;
+    s.d_acc = Func(l.name + "_d");
+    s.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
+    if (s.trained) {
+        Func dw = cx.gradient_func(l, "weight");
+        if (s.dense_channels() && winograd_fits(win, in, out)) {
+            s.winograd_dw = winograd_f2x3_weight_gradient(l.name, s.padded, p, s.d_acc, out, cx.batch(), dw);
+        } else {
+            Var kx("kx"), ky("ky"), ci("ci"), co("co");
+            s.r_dw = RDom(0, out.w, 0, out.h, 0, cx.batch(), "r_dw_" + l.name);
+            const RDom& r = s.r_dw;
+            const Expr first_in = s.groups == 1 ? Expr(0) : (co / s.group_out(l)) * s.group_in(l);
+            dw(kx, ky, ci, co) = 0.f;
+            dw(kx, ky, ci, co) += s.d_acc(r.x, r.y, co, r.z) *
+                                  s.padded(r.x * st + kx * d - p, r.y * st + ky * d - p, first_in + ci, r.z);
+        }
+        l.gradients.push_back({dw, tensor_gradient::form::conv_weight, win.kw});
+        if (s.bias.defined()) push_bias_gradient(cx, l, s.d_acc);
+    }
+    if (!need_d_in) return;
+    // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
+    Func d_bounded = cx.bordered(s.d_acc, out);
+    s.d_spread = Func(l.name + "_d_spread");
+    if (st == 1) {
+        s.d_spread(x, y, c, n) = d_bounded(x, y, c, n);
+    } else {
+        s.d_spread(x, y, c, n) = Halide::select(x % st == 0 && y % st == 0, d_bounded(x / st, y / st, c, n), 0.f);
+    }
+    const bool only_reader_of_input = cx.sole_reader(dsl::network_input) == l.info.index;
+    Func d_in = only_reader_of_input && cx.stored().input_gradient_into ? *cx.stored().input_gradient_into
+                                                                : Func(l.name + "_dx");
+    s.d_in_acc = Func(l.name + "_dx_acc");
+    if (s.trained && s.dense_channels() && winograd_fits(win, out, in)) {
+        // A convolution of d_acc, padded by 2 - p, with the kernel turned
+        // half a turn and its channels swapped.
+        Var kx("kx"), ky("ky"), ci("ci"), co("co");
+        Func turned(l.name + "_w_turned");
+        turned(kx, ky, co, ci) = s.weights(2 - kx, 2 - ky, ci, co);
+        s.winograd_d_in = winograd_f2x3(l.name + "_dx", turned, s.d_spread, Func(), 2 - p, out.c, s.d_in_acc, x, y, c, n);
+    } else {
+        direct_input_gradient(cx, l, s);
+    }
+    d_in(x, y, c, n) = s.d_in_acc(x, y, c, n);
+    l.d_in = {d_in};
+}
+
+// --- schedules ----------------------------------------------------------
+
+// Forward: the reduction computed in tiles of `consumer` (the conv's output,
+// or the last elementwise node fused after it), with its padded input
+// copied per task, while it stays in cache, so loads need no checks.
+inline void schedule_conv_forward(const schedule_context& ctx, lowered_node& l, conv_state& s, Func consumer) {
+    ctx.parameter_sized(s.weights);
+    const bool padded = l.info.slides->pad > 0;
+    if (s.winograd) {
+        ctx.conv_winograd(*s.winograd, s.acc, consumer, l.info.out, padded ? s.padded : Func(), l.info.in);
+        return;
+    }
+    conv_weights across;
+    if (s.dense_channels()) across.f = s.weights;
+    const Var task = ctx.conv_tiles(s.acc, consumer, l.info.out, s.r, across);
+    if (padded) ctx.padded_per_task(s.padded, consumer, task, l.info.in);
+}
+
+// A conv's padded input, where it has one, copied whole for the weight
+// gradient's `partial`, which then reads plain memory instead of checking
+// every load.
+inline void padded_input_for(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func partial) {
+    if (l.info.slides->pad == 0) return;
+    Func padded = s.padded.in(partial);
+    padded.compute_root();
+    ctx.vectorize_and_parallelize(padded, l.info.in);
+}
+
+inline void conv_weight_gradient_along_x(const schedule_context& ctx, const lowered_node& l, conv_state& s,
+                                         Func dw) {
+    const RDom& r = s.r_dw;
+    const auto& out = l.info.out;
+    const auto args = dw.args();
+    const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
+    const int vec = ctx.vector_size();
+    // Vectors that divide the row where one is wide enough: a vector
+    // tail would load the input a lane at a time.
+    int lanes = ctx.row_lanes(out.w);
+    for (int divisor = vec; divisor >= 8 && divisor > lanes / 2; --divisor)
+        if (out.w % divisor == 0) {
+            lanes = divisor;
+            break;
+        }
+    if (lanes == 0) {
+        dw.update().parallel(co);
+        return;
+    }
+    Halide::RVar rxo("rxo"), rxi("rxi");
+    Var lane("lane"), coo("coo"), coi("coi");
+    Func partial = dw.update().split(r.x, rxo, rxi, lanes, schedule_context::guard).rfactor(rxi, lane);
+    padded_input_for(ctx, l, s, partial);
+    // Output channels per pass: each input vector loaded feeds this many
+    // FMAs; 9 taps x 2 channels of accumulators need AVX-512's 32 registers.
+    // A grouped conv's neighbouring output channels read other inputs.
+    const int channels = ctx.accumulators() >= 24 && out.c % 2 == 0 && s.dense_channels() ? 2 : 1;
+    dw.update().split(co, coo, coi, channels).reorder(rxi, kx, ky, coi, ci, coo).parallel(coo);
+    partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, co, ci).vectorize(lane);
+    partial.update()
+        .reorder(lane, kx, ky, co, rxo, r.y, r.z)
+        .vectorize(lane)
+        .unroll(kx)
+        .unroll(ky)
+        .unroll(co);
+}
+
+// A conv weight gradient from Winograd's tiles (winograd.hpp). The
+// batch is split in groups of images, each a parallel task, and each
+// group in chunks of about 128 tiles, one after the other. A chunk
+// transforms its tiles of input and of output gradient (from
+// channels-innermost copies), then, per point of the tile, sums a
+// register block of input channels by a vector of output channels over
+// its tiles and adds the block to its group's sum, which stays in cache.
+// The groups' sums are added, then transformed back.
+inline void conv_weight_gradient_winograd(const schedule_context& ctx, const lowered_node& l, conv_state& s) {
+    winograd_weight_gradient& w = *s.winograd_dw;
+    const auto& out = l.info.out;
+    const int vec = ctx.vector_size();
+    const auto guard = schedule_context::guard;
+    const int tiles = (out.w / 2) * (out.h / 2);
+    const int images = std::max(1, 128 / tiles);
+    const int chunks_per_group = std::max(1, schedule_context::images_per_weight_gradient_group / images);
+    Halide::RVar chunk_o("chunk_o"), ni("ni"), go("go"), chunk("chunk");
+    Var group("group"), one_chunk("one_chunk");
+    Func group_sums = w.product.update()
+                          .split(w.r.z, chunk_o, ni, images, guard)
+                          .split(chunk_o, go, chunk, chunks_per_group, guard)
+                          .rfactor(go, group);
+    Func block_sums = group_sums.update().rfactor(chunk, one_chunk);
+    const auto p = group_sums.args();  // a, b, ci, co, group
+    const Var a = p[0], b = p[1], ci = p[2], co = p[3];
+    // The groups' sums added: vectors of output channels, a task per
+    // point of the tile.
+    Var ab("ab");
+    w.product.compute_root().reorder_storage(co, ci, a, b).vectorize(co, vec);
+    Var cov("cov"), cob("cob");
+    w.product.update()
+        .split(co, cob, cov, vec)
+        .reorder(cov, go, cob, ci, a, b)
+        .vectorize(cov)
+        .fuse(a, b, ab)
+        .parallel(ab);
+    int block = std::min(l.info.in.c, ctx.accumulators());
+    while (l.info.in.c % block != 0) --block;
+    Var cio("cio"), cii("cii"), coo("coo"), coi("coi");
+    group_sums.compute_root().reorder_storage(co, ci, a, b, group).vectorize(co, vec).parallel(group);
+    group_sums.update()
+        .split(co, coo, coi, vec)
+        .split(ci, cio, cii, block)
+        .reorder(coi, cii, coo, cio, a, b, chunk, group)
+        .vectorize(coi)
+        .unroll(cii)
+        .parallel(group);
+    block_sums.compute_at(group_sums, coo).reorder_storage(co, ci).reorder(co, ci).vectorize(co, vec).unroll(ci);
+    block_sums.update().reorder(co, ci, w.r.x, w.r.y, ni).vectorize(co, vec).unroll(ci);
+
+    // The chunk's tiles: the output gradient's are the vectors, the
+    // input's the broadcasts, a register block's from one line.
+    ctx.winograd_tiles_per_chunk(w.d_out, s.d_acc, out.w, group_sums, chunk);
+    ctx.winograd_tiles_per_chunk(w.input, s.padded, l.info.in.w, group_sums, chunk);
+    if (l.info.slides->pad > 0) ctx.padded_per_task(s.padded, group_sums, chunk, l.info.in);
+}
+
+// A conv weight gradient dw(kx, ky, ci, co) = sum over n, y, x of
+// d_out(x, y, co, n) * in(x + kx, y + ky, ci, n). The batch is split into
+// chunks whose partial sums (rfactor) are tasks: per task, one input
+// channel by a block of output channels by every kernel tap stays in
+// registers, vectors along output channels, while the chunk's pixels
+// stream past; a channel-innermost copy of d_out makes those vectors
+// contiguous loads, and the chunk is sized so it stays in cache across
+// the input channels. Other shapes, and grouped convs (whose output
+// channels read different inputs), keep vectors along x.
+inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func dw) {
+    if (s.winograd_dw) return conv_weight_gradient_winograd(ctx, l, s);
+    const RDom& r = s.r_dw;
+    const auto& out = l.info.out;
+    const auto args = dw.args();
+    const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
+    const int taps = l.info.slides->kw * l.info.slides->kh;
+    int lanes = ctx.vector_size();
+    while (lanes > 8 && out.c % lanes != 0) lanes /= 2;
+    int co_vectors = 0;
+    for (int v = 4; v >= 1 && co_vectors == 0; --v)
+        if (out.c % (lanes * v) == 0 && taps * v <= ctx.accumulators()) co_vectors = v;
+    // With one input channel, the channel-last copy of d_out costs more
+    // than the products it would feed.
+    if (out.c % lanes != 0 || co_vectors == 0 || l.info.in.c == 1 || !s.dense_channels())
+        return conv_weight_gradient_along_x(ctx, l, s, dw);
+
+    const int pixels = out.w * out.h;
+    const int chunk = std::max(1, 4096 / pixels);
+    const int block = lanes * co_vectors;
+    Halide::RVar rno("rno"), rni("rni");
+    Var b("b"), coo("coo"), coi("coi"), task("task");
+    Func partial = dw.update().split(r.z, rno, rni, chunk, schedule_context::guard).rfactor(rno, b);
+    Func tiles = partial.in(dw);
+    tiles.compute_root()
+        .split(co, coo, coi, block)
+        .reorder(coi, kx, ky, ci, coo, b)
+        .fuse(ci, coo, task)
+        .fuse(task, b, task)
+        .parallel(task)
+        .vectorize(coi, lanes);
+    partial.compute_at(tiles, task).reorder_storage(co, kx, ky, ci, b).vectorize(co, lanes);
+    partial.update().reorder(co, kx, ky, r.x, r.y, rni, ci, b).vectorize(co, lanes).unroll(co).unroll(kx).unroll(ky);
+    // d_out with channels innermost, for the task's contiguous vectors.
+    Func d_channels_last = s.d_acc.in(partial);
+    d_channels_last.compute_root();
+    ctx.channels_last(d_channels_last, s.d_acc, lanes, out.w);
+    d_channels_last.parallel(d_channels_last.args()[3]);
+    padded_input_for(ctx, l, s, partial);
+}
+
+// Backward: the output gradient stored unless it already is (`d_out_stored`:
+// a batchnorm's input gradient, a pipeline input, a sum of readers'), the
+// weight and bias gradients, and the input gradient in tiles of its own.
+// Weights stay inline: stored, they would be computed up front and live to
+// the end, which Halide 14's lowering pays for cubically. The input
+// gradient's tiles across channels read a stored copy of their own, in
+// their layout.
+inline void schedule_conv_backward(const schedule_context& ctx, lowered_node& l, conv_state& s, bool d_out_stored) {
+    if (!d_out_stored) ctx.elementwise(s.d_acc, l.info.out);
+    for (const tensor_gradient& g : l.gradients) {
+        if (g.shape == tensor_gradient::form::conv_weight)
+            conv_weight_gradient(ctx, l, s, g.grad);
+        else if (g.grad.has_update_definition())
+            ctx.channel_sums(g.grad, l.info.out);  // the bias's
+    }
+    if (l.d_in.empty()) return;
+    if (s.winograd_d_in) {
+        ctx.conv_winograd(*s.winograd_d_in, s.d_in_acc, l.d_in[0], l.info.in, s.d_spread, l.info.out);
+        return;
+    }
+    // Zero-padded per task, while it stays in cache, rather than checked at every load.
+    conv_weights across{Func(), /*input_gradient=*/true};
+    if (s.dense_channels()) across.f = s.weights;
+    const Var task = ctx.conv_tiles(s.d_in_acc, l.d_in[0], l.info.in, s.r_d_in, across);
+    ctx.padded_per_task(s.d_spread, l.d_in[0], task, l.info.out);
+}
+
+}  // namespace typenet::gen::ops
