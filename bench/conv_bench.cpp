@@ -15,6 +15,8 @@
 #include "conv_1_16_kernels.hpp"
 #include "conv_32_32_kernels.hpp"
 #include "conv_64_64_kernels.hpp"
+#include "depthwise_64_kernels.hpp"
+#include "grouped_64_64_kernels.hpp"
 #include "fma_peak.hpp"
 
 namespace {
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
     measure<conv_16_32_kernels>("16->32 12x12", 64);
     measure<conv_32_32_kernels>("32->32 10x10", 64);
     measure<conv_64_64_kernels>("64->64 56x56", 64);
+    measure<depthwise_64_kernels>("dw 64 28x28 p1", 64);
+    measure<grouped_64_64_kernels>("64->64/8 14x14 p1", 64);
     measure<chain_99_kernels>("99x 1->1 199x199", 1);
     // Last: right after a second of both cores at full FMA load, this
     // machine ran the next measurement up to twice as slow.

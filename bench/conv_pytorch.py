@@ -18,13 +18,15 @@ import time
 
 import torch
 
-SHAPES = {  # name: (in channels, out channels, size, batch, layers)
-    "1->16 28x28": (1, 16, 28, 64, 1),
-    "16->16 26x26": (16, 16, 26, 64, 1),
-    "16->32 12x12": (16, 32, 12, 64, 1),
-    "32->32 10x10": (32, 32, 10, 64, 1),
-    "64->64 56x56": (64, 64, 56, 64, 1),
-    "99x 1->1 199x199": (1, 1, 199, 1, 99),
+SHAPES = {  # name: (in channels, out channels, size, batch, layers, padding, groups)
+    "1->16 28x28": (1, 16, 28, 64, 1, 0, 1),
+    "16->16 26x26": (16, 16, 26, 64, 1, 0, 1),
+    "16->32 12x12": (16, 32, 12, 64, 1, 0, 1),
+    "32->32 10x10": (32, 32, 10, 64, 1, 0, 1),
+    "64->64 56x56": (64, 64, 56, 64, 1, 0, 1),
+    "dw 64 28x28 p1": (64, 64, 28, 64, 1, 1, 64),
+    "64->64/8 14x14 p1": (64, 64, 14, 64, 1, 1, 8),
+    "99x 1->1 199x199": (1, 1, 199, 1, 99, 0, 1),
 }
 
 
@@ -39,9 +41,9 @@ def median_seconds(run):
     return statistics.median(times)
 
 
-def measure_torch(cin, cout, size, batch, layers):
+def measure_torch(cin, cout, size, batch, layers, padding, groups):
     torch.manual_seed(1)
-    model = torch.nn.Sequential(*[torch.nn.Conv2d(cin, cout, 3) for _ in range(layers)])
+    model = torch.nn.Sequential(*[torch.nn.Conv2d(cin, cout, 3, padding=padding, groups=groups) for _ in range(layers)])
     x = torch.randn(batch, cin, size, size)
     with torch.no_grad():
         forward = median_seconds(lambda: model(x))

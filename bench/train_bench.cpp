@@ -1,6 +1,6 @@
 // One epoch of Fashion-MNIST training with typenet, timed: the typenet half
 // of bench/train_vs_pytorch (train_pytorch.py is the other).
-//   train_bench <fashion|eva> <threads> [images]
+//   train_bench <fashion|eva|resnet> <threads> [images]
 // Prints "typenet <network>: <images> images in <s> s = <x> images/s".
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +10,7 @@
 
 #include "bench_eva_net_kernels.hpp"
 #include "bench_fashion_net_kernels.hpp"
+#include "bench_resnet_net_kernels.hpp"
 
 namespace {
 template <class Kernels>
@@ -43,7 +44,7 @@ int run(const char* name, int threads, std::size_t images) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: train_bench <fashion|eva> <threads> [images]\n");
+        std::fprintf(stderr, "usage: train_bench <fashion|eva|resnet> <threads> [images]\n");
         return 2;
     }
     const std::string network = argv[1];
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     try {
         if (network == "fashion") return run<bench_fashion_net_kernels>("fashion", threads, images);
         if (network == "eva") return run<bench_eva_net_kernels>("eva", threads, images);
+        if (network == "resnet") return run<bench_resnet_net_kernels>("resnet", threads, images);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

@@ -2,14 +2,14 @@
 """The PyTorch half of bench/train_vs_pytorch: one epoch of Fashion-MNIST
 training of the same network as train_bench (same layers, initialization,
 optimizer, batch), timed the same way (the training loop only).
-    usage: train_pytorch.py <fashion|eva> <threads> [images]
+    usage: train_pytorch.py <fashion|eva|resnet> <threads> [images]
 """
 import gzip, sys, time
 import numpy as np
 import torch
 import torch.nn as nn
 
-from torch_nets import NETWORKS
+from torch_nets import NETWORKS, Concat, Residual
 
 network, threads = sys.argv[1], int(sys.argv[2])
 images = int(sys.argv[3]) if len(sys.argv) > 3 else 60000
@@ -32,16 +32,29 @@ y = torch.from_numpy(y)
 
 model = NETWORKS[network]()
 
-# typenet's default initialization: He normal before a ReLU, Xavier uniform otherwise, zero biases.
-layers = list(model)
-for i, m in enumerate(layers):
-    if isinstance(m, (nn.Conv2d, nn.Linear)):
-        before_relu = any(isinstance(n, nn.ReLU) for n in layers[i + 1:i + 3])
-        if before_relu:
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-        else:
-            nn.init.xavier_uniform_(m.weight)
-        nn.init.zeros_(m.bias)
+
+# typenet's default initialization: He normal before a ReLU (through a batchnorm or
+# not), Xavier uniform otherwise, zero biases; inside units, sequence by sequence.
+def initialize(sequence):
+    layers = list(sequence)
+    for i, m in enumerate(layers):
+        if isinstance(m, Residual):
+            initialize(m.body)
+            initialize(m.shortcut)
+        elif isinstance(m, Concat):
+            for branch in m.branches:
+                initialize(branch)
+        elif isinstance(m, (nn.Conv2d, nn.Linear)):
+            before_relu = any(isinstance(n, nn.ReLU) for n in layers[i + 1:i + 3])
+            if before_relu:
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            else:
+                nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+initialize(model)
 
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 loss_fn = nn.CrossEntropyLoss()

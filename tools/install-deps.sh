@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs typenet's build and test dependencies from Debian bookworm's
-# packages. Run as root; does nothing when everything is already installed.
+# Installs typenet's build dependencies from Debian bookworm's packages, and
+# with --tests what the tests need besides (PyTorch, which the package test's
+# network is checked against). Run as root; does nothing when everything is
+# already installed.
 set -euo pipefail
 
 packages=(
@@ -15,6 +17,9 @@ packages=(
   libstb-dev pkg-config          # the samples' images (PNG, JPEG)
   dataset-fashion-mnist          # the main job's data
 )
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(python3-torch python3-numpy)   # PyTorch twins of generated networks
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,4 @@
-// The seed's 99-layer chain, with the queries the sample asks of it.
+// The lesson's 99-layer chain, with the queries the sample asks of it.
 #include <typenet/dsl.hpp>
 using namespace typenet::dsl;
 inline constexpr auto chain = input<1, 199, 199> | repeat<99>(conv<1, 3>);

@@ -1,5 +1,5 @@
-// The seed's first question as a network: one gray channel in, three fixed
-// 3x3 filters out (Sobel-X, Sobel-Y, Laplacian, exactly the seed's matrices).
+// The lesson's first question as a network: one gray channel in, three fixed
+// 3x3 filters out (Sobel-X, Sobel-Y, Laplacian, exactly the lesson's matrices).
 // Sizes are part of a network's type, so the network takes a tile of
 // (edge_tile + 2)^2 pixels and an image of any size goes through as a batch
 // of overlapping tiles (each tile's 1-pixel border is its 3x3 window's reach).

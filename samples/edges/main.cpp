@@ -1,4 +1,4 @@
-// Channels and kernels (the seed's first question): runs Sobel-X, Sobel-Y
+// Channels and kernels (the lesson's first question): runs Sobel-X, Sobel-Y
 // and the Laplacian, a network of fixed 3x3 filters, over an image and
 // writes each output channel as a PNG.
 //

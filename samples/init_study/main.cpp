@@ -1,4 +1,4 @@
-// How kernels are initialized (the seed's fourth question): a deep plain
+// How kernels are initialized (the lesson's fourth question): a deep plain
 // network (20 hidden layers, ReLU or tanh) started five ways, one forward and
 // backward pass on a batch of Fashion-MNIST images (or noise), and per layer
 // the activations' mean and standard deviation and the weight gradient's

@@ -34,7 +34,7 @@ struct comparison {
     }
 };
 
-// The seed's example: one 5x5 kernel or two stacked 3x3 kernels.
+// The lesson's example: one 5x5 kernel or two stacked 3x3 kernels.
 inline constexpr auto one_5x5 = input<1, 5, 5> | conv<1, 5, no_bias>;
 inline constexpr auto two_3x3 = input<1, 5, 5> | conv<1, 3, no_bias> | relu | conv<1, 3, no_bias>;
 static_assert(receptive_field(one_5x5) == 5 && receptive_field(two_3x3) == 5);

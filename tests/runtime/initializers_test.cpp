@@ -13,7 +13,7 @@ namespace {
 inline constexpr auto net = input<16, 12, 12> | conv<64, 3> | batchnorm | relu | flatten | dense<300> |
                             typenet::dsl::tanh_activation | dense<10>;
 constexpr auto& layout = parameter_layout(net);
-constexpr auto& net_layers = layers(net);
+constexpr auto& net_layers = nodes(net);
 
 struct moments {
     double mean, variance, low, high;
@@ -104,6 +104,19 @@ TEST_CASE("defaults: he_normal before ReLU, xavier elsewhere, zero biases, batch
     for (float v : tensor(p, "0.bias")) REQUIRE(v == 0.0f);
     for (float v : tensor(p, "1.weight")) REQUIRE(v == 1.0f);
     for (float v : tensor(p, "1.bias")) REQUIRE(v == 0.0f);
+}
+
+TEST_CASE("the default follows a conv's one reader through the graph", "[init]") {
+    // Nodes: 0 conv, 1 batchnorm, 2 relu, 3 body conv, 4 body batchnorm,
+    // 5 add, 6 relu, 7 conv read by relu and by the concat's second path.
+    constexpr auto g = input<4, 8, 8> | conv<4, 3, pad<1>> | batchnorm | relu |
+                       residual(conv<4, 3, pad<1>> | batchnorm) | relu | conv<4, 1> |
+                       concat(relu, conv<2, 1>);
+    constexpr auto& n = nodes(g);
+    STATIC_REQUIRE(n[7].kind == layer_kind::conv);
+    CHECK(weight_initializer(n, 0, {}).method == init_method::he_normal);       // -> batchnorm -> relu
+    CHECK(weight_initializer(n, 3, {}).method == init_method::xavier_uniform);  // -> batchnorm -> add
+    CHECK(weight_initializer(n, 7, {}).method == init_method::xavier_uniform);  // read by two nodes
 }
 
 TEST_CASE("a per-layer choice wins and leaves the other layers' values alone", "[init]") {

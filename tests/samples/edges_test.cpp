@@ -14,7 +14,7 @@ using samples::edge_map;
 using samples::gray_image;
 
 namespace {
-// The seed's matrices, written out again here: the reference must not share the code under test.
+// The lesson's matrices, written out again here: the reference must not share the code under test.
 constexpr float sobel_x[3][3] = {{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}};
 constexpr float sobel_y[3][3] = {{1, 2, 1}, {0, 0, 0}, {-1, -2, -1}};
 constexpr float laplacian[3][3] = {{0, 1, 0}, {1, -4, 1}, {0, 1, 0}};

@@ -1,4 +1,4 @@
-// Parameter initialization (the seed's question 4), from each layer's fan-in
+// Parameter initialization (the lesson's question 4), from each layer's fan-in
 // and fan-out as the dsl computes them (torch.nn.init's definitions):
 //   xavier_uniform  U(-a, a),  a = gain * sqrt(6 / (fan_in + fan_out))
 //   xavier_normal   N(0, s),   s = gain * sqrt(2 / (fan_in + fan_out))

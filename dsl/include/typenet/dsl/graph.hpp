@@ -167,7 +167,7 @@ constexpr int add_block(block<Ls...>, graph_builder<N>& g, int from, const node_
         const tensor_shape in = g.shape_of(from);
         from = add_nodes<L>(g, from, place.at(j));
         if (!g.failed() && g.nodes[from].kind == layer_kind::softmax_xent) {
-            g.problem << "it is a loss head, which must be the network's last layer, not inside a residual or concat";
+            g.problem << "it is a loss head, which must end the network, not sit inside a residual or concat";
         }
         if (g.failed()) {
             problem_text t;

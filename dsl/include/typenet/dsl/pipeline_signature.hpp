@@ -67,6 +67,11 @@ inline constexpr pipeline_signature train_forward_signature{"train_forward", det
 inline constexpr pipeline_signature train_backward_signature{"train_backward", detail::train_backward_inputs,
                                                              detail::train_backward_outputs};
 
+// The arguments that are arrays of buffers, one per stored value or tensor.
+constexpr bool is_array(pipeline_argument a) {
+    return a == pipeline_argument::stored || a == pipeline_argument::new_state || a == pipeline_argument::gradients;
+}
+
 // How many buffers an argument is for network `net`: one per tensor or
 // stored value for the arrays, never zero (a placeholder of one element
 // stands in for an empty array), one for the rest.

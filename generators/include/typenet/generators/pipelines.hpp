@@ -129,10 +129,7 @@ private:
                                          "batch_statistics", "output", "loss", "correct", "new_state", "gradients",
                                          "d_input"};
         const std::string name = names[static_cast<int>(a)];
-        return dsl::buffer_count(a, net) == 1 && a != pipeline_argument::stored && a != pipeline_argument::new_state &&
-                       a != pipeline_argument::gradients
-                   ? name
-                   : name + "_" + std::to_string(i);
+        return dsl::is_array(a) ? name + "_" + std::to_string(i) : name;
     }
 
     std::map<pipeline_argument, std::vector<InputBuffer*>> inputs_;

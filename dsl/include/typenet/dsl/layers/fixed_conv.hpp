@@ -41,7 +41,7 @@ consteval auto filters(const filter<InC, K>& first, const More&... more) {
     return filter_bank<1 + sizeof...(More), InC, K>{{first, more...}};
 }
 
-// The seed's three edge filters, exactly as written there.
+// The lesson's three edge filters, exactly as the lesson writes them.
 inline constexpr kernel<3> sobel_x{"sobel_x", {{{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}}};
 inline constexpr kernel<3> sobel_y{"sobel_y", {{{1, 2, 1}, {0, 0, 0}, {-1, -2, -1}}}};
 inline constexpr kernel<3> laplacian{"laplacian", {{{0, 1, 0}, {1, -4, 1}, {0, 1, 0}}}};
