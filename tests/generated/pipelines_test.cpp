@@ -12,6 +12,7 @@
 #include "grouped_kernels.hpp"
 #include "headless_kernels.hpp"
 #include "headless_residual_kernels.hpp"
+#include "headless_segments_kernels.hpp"
 #include "mixed_kernels.hpp"
 #include "pooled_kernels.hpp"
 #include "reference.hpp"
@@ -244,6 +245,11 @@ TEST_CASE("headless: parameter and input gradients of an outside loss match fini
 }
 TEST_CASE("headless_residual: the input's gradient sums its two readers'", "[generated][gradients]") {
     check_outside_loss_gradients<headless_residual_kernels>();
+}
+TEST_CASE("headless_segments: gradients cross from segment to segment", "[generated][gradients]") {
+    STATIC_REQUIRE(headless_segments_kernels::segments.size() > 1);
+    check_forward<headless_segments_kernels>(2);
+    check_outside_loss_gradients<headless_segments_kernels>();
 }
 
 TEST_CASE("dropout keeps about 1 - p of its inputs and follows the seed", "[generated]") {

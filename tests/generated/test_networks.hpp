@@ -78,4 +78,11 @@ inline constexpr auto headless = input<3, 8, 8> | conv<4, 3, stride<2>, pad<1>> 
 // shortcut): its gradient is the sum of both paths'.
 inline constexpr auto headless_residual = input<4, 6, 6> | residual(conv<4, 3, pad<1>> | relu) | conv<2, 1>;
 
+// No loss head, long enough for several training segments: the gradient
+// of the outside loss crosses from one segment's backward to the next
+// (segments cut after a relu and before a batchnorm both occur).
+inline constexpr auto headless_segments = input<3, 9, 9> | conv<4, 3, pad<1>> | batchnorm | relu |
+                                          conv<6, 3, stride<2>> | relu | conv<4, 3, pad<1>> | batchnorm | relu |
+                                          conv<2, 1>;
+
 }  // namespace test_networks

@@ -31,3 +31,4 @@
 #include "dsl/text.hpp"
 #include "dsl/trace.hpp"
 #include "dsl/training_layout.hpp"
+#include "dsl/training_segments.hpp"

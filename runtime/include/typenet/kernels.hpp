@@ -69,6 +69,14 @@ public:
         buffers_.emplace_back(halide_type_of<element>(), const_cast<element*>(data), extents);
         args_.push_back(buffers_.back().raw_buffer());
     }
+    // A one-dimensional buffer over elements [min, min + extent) of the
+    // array whose element `min` is at `data`.
+    void range(float* data, int min, int extent) {
+        if (buffers_.size() == buffers_.capacity()) throw std::logic_error("typenet: call_arguments capacity");
+        halide_dimension_t dimension(min, extent, 1);
+        buffers_.emplace_back(halide_type_of<float>(), data, 1, &dimension);
+        args_.push_back(buffers_.back().raw_buffer());
+    }
     template <class T>
     void scalar(T* value) {
         args_.push_back(const_cast<std::remove_const_t<T>*>(value));
@@ -122,8 +130,9 @@ inline std::vector<int> tensor_extents(const dsl::tensor_entry& e) {
 }
 }  // namespace detail
 
-// Pipelines: a class with static arrays `infer`, `train_forward` and
-// `train_backward` of pipeline_variant, one per CPU target built
+// Pipelines: a class with static arrays of pipeline_variant, one per CPU
+// target built: `infer[target]`, and `train_forward[segment][target]` and
+// `train_backward[segment][target]` for each of dsl::training_segments
 // (typenet_add_network writes it).
 template <class Net, class Pipelines>
 class network_kernels {
@@ -137,6 +146,11 @@ public:
     static constexpr bool has_loss_head =
         Net::depth > 0 && dsl::layers(network)[Net::depth - 1].kind == dsl::layer_kind::softmax_xent;
     static constexpr int classes = output_shape.c;
+    static constexpr auto segments = dsl::training_segments(network);
+    static_assert(std::size(Pipelines::train_forward) == segments.size() &&
+                      std::size(Pipelines::train_backward) == segments.size(),
+                  "typenet: this network's training segments changed since its pipelines were generated: "
+                  "re-run cmake so that typenet_add_network builds every segment");
 
     // The CPU target the next call will run with (and now reports as active).
     static cpu_target selected_target() {
@@ -260,12 +274,14 @@ private:
     static constexpr int statistics_size = std::max<int>(1, int(state_count));
 
     // Everything one call may pass, by pipeline argument; pass() hands the
-    // pipeline the arguments its signature names, in its order.
+    // pipeline the arguments its signature names, in its order, for the
+    // segment (or, for inference, the whole network) it runs.
     struct call_data {
+        dsl::training_segment segment = dsl::whole_network(network);
         std::size_t batch = 0;
-        const float* input = nullptr;
+        const float* input = nullptr;     // the segment's input
         std::span<const std::int32_t> labels;
-        const float* d_output = nullptr;  // without a loss head
+        const float* d_output = nullptr;  // the gradient of the segment's output (without a loss head)
         const float* params = nullptr;
         const float* state = nullptr;
         std::uint32_t seed = 0;
@@ -275,64 +291,96 @@ private:
         step_result* result = nullptr;
         float* new_state = nullptr;       // state_slots of the workspace
         float* gradients = nullptr;       // gradient_slots of the workspace
-        float* d_input = nullptr;         // without a loss head
+        float* d_input = nullptr;         // the gradient of the segment's input, where it returns one
         float* placeholder = nullptr;     // one element, for what this network has none of
     };
 
-    static void pass(detail::call_arguments& a, dsl::pipeline_argument argument, call_data& d) {
+    // Where stored value k starts in the workspace: each after the last, aligned.
+    static std::size_t stored_offset(std::size_t k, std::size_t batch) {
+        std::size_t at = 0;
+        for (std::size_t j = 0; j < k; ++j) at += detail::aligned_scratch::round_up(batch * stored_layers[j].shape.size());
+        return at;
+    }
+
+    static void pass(detail::call_arguments& a, dsl::pipeline_argument argument, bool as_output, call_data& d) {
         using enum dsl::pipeline_argument;
-        using detail::aligned_scratch;
+        const dsl::training_segment& g = d.segment;
         const std::vector<int> one{1, 1, 1, 1};
         switch (argument) {
-            case input: a.buffer(d.input, detail::image_extents(input_shape, d.batch)); break;
+            case input: a.buffer(d.input, detail::image_extents(g.in, d.batch)); break;
             case labels: a.buffer(d.labels.data(), {static_cast<int>(d.labels.size())}); break;
             case d_output:
-                a.buffer(has_loss_head ? d.placeholder : d.d_output,
-                         has_loss_head ? one : detail::image_extents(output_shape, d.batch));
+                a.buffer(g.loss_head ? d.placeholder : d.d_output,
+                         g.loss_head ? one : detail::image_extents(g.out, d.batch));
                 break;
             case params: a.buffer(d.params, {std::max<int>(1, int(parameter_count))}); break;
             case state: a.buffer(d.state, {statistics_size}); break;
             case seed: a.scalar(&d.seed); break;
-            case stored: {
-                float* at = d.stored;
-                for (const auto& s : stored_layers) {
-                    a.buffer(at, detail::image_extents(s.shape, d.batch));
-                    at += aligned_scratch::round_up(d.batch * s.shape.size());
-                }
-                if (stored_layers.empty()) a.buffer(d.placeholder, one);
+            case stored:
+                for (std::size_t k = g.stored_first; k < g.stored_end; ++k)
+                    a.buffer(d.stored + stored_offset(k, d.batch), detail::image_extents(stored_layers[k].shape, d.batch));
+                if (g.stored_count() == 0) a.buffer(d.placeholder, one);
                 break;
-            }
-            case batch_statistics: a.buffer(d.statistics, {statistics_size}); break;
+            case batch_statistics:
+                // Backward reads them all; a training forward writes its segment's range.
+                if (!as_output)
+                    a.buffer(d.statistics, {statistics_size});
+                else if (g.state_count > 0)
+                    a.range(d.statistics + g.state_offset, int(g.state_offset), int(g.state_count));
+                else
+                    a.buffer(d.placeholder, {1});
+                break;
             case output: a.buffer(d.output, detail::image_extents(output_shape, d.batch)); break;
             case loss: a.buffer(&d.result->loss, {}); break;
             case correct: a.buffer(&d.result->correct, {}); break;
             case new_state:
-                for (std::size_t t = 0; t < state_tensors.size(); ++t)
+                for (std::size_t t = g.state_first; t < g.state_end; ++t)
                     a.buffer(d.new_state + state_slots[t], {int(state_tensors[t].count)});
-                if (state_tensors.empty()) a.buffer(d.placeholder, {1});
+                if (g.state_tensors() == 0) a.buffer(d.placeholder, {1});
                 break;
             case gradients:
-                for (std::size_t t = param_tensors.size(); t-- > 0;)
+                for (std::size_t t = g.tensor_end; t-- > g.tensor_first;)
                     a.buffer(d.gradients + gradient_slots[t], detail::tensor_extents(param_tensors[t]));
-                if (param_tensors.empty()) a.buffer(d.placeholder, one);
+                if (g.tensor_count() == 0) a.buffer(d.placeholder, one);
                 break;
             case d_input:
-                a.buffer(has_loss_head ? d.placeholder : d.d_input,
-                         has_loss_head ? one : detail::image_extents(input_shape, d.batch));
+                a.buffer(g.input_gradient ? d.d_input : d.placeholder,
+                         g.input_gradient ? detail::image_extents(g.in, d.batch) : one);
                 break;
         }
     }
 
-    static void call(const dsl::pipeline_signature& signature, const pipeline_variant* variants, std::size_t count,
+    template <std::size_t Targets>
+    static void call(const dsl::pipeline_signature& signature, const pipeline_variant (&variants)[Targets],
                      std::string_view what, call_data& d) {
         std::size_t buffers = 0;
         for (auto list : {signature.inputs, signature.outputs})
-            for (dsl::pipeline_argument argument : list) buffers += dsl::buffer_count(argument, network);
+            for (dsl::pipeline_argument argument : list) buffers += dsl::buffer_count(argument, d.segment);
         detail::call_arguments a(buffers);
-        for (dsl::pipeline_argument argument : signature.inputs) pass(a, argument, d);
-        for (dsl::pipeline_argument argument : signature.outputs) pass(a, argument, d);
-        a.call(variants, count, what);
+        for (dsl::pipeline_argument argument : signature.inputs) pass(a, argument, false, d);
+        for (dsl::pipeline_argument argument : signature.outputs) pass(a, argument, true, d);
+        a.call(variants, Targets, what);
     }
+
+    // Which stored value each segment after the first reads as its input.
+    static constexpr auto segment_inputs = [] {
+        std::array<std::size_t, segments.size()> at{};
+        for (std::size_t s = 1; s < segments.size(); ++s) {
+            at[s] = stored_layers.size();
+            for (std::size_t k = 0; k < stored_layers.size(); ++k)
+                if (stored_layers[k].node == segments[s].input_node) at[s] = k;
+        }
+        return at;
+    }();
+    static_assert(std::none_of(segment_inputs.begin() + std::min<std::size_t>(1, segments.size()), segment_inputs.end(),
+                               [](std::size_t k) { return k == stored_layers.size(); }),
+                  "typenet: a training segment reads a value that training does not store");
+    // The largest value handed from one segment to the next.
+    static constexpr std::size_t largest_boundary = [] {
+        std::size_t n = 0;
+        for (std::size_t s = 1; s < segments.size(); ++s) n = std::max(n, std::size_t(segments[s].in.size()));
+        return n;
+    }();
 
     static step_result run_infer(std::span<const float> input, std::span<const std::int32_t> labels,
                                  std::size_t batch, std::span<const float> params, std::span<const float> state,
@@ -348,7 +396,7 @@ private:
         d.output = output;
         d.result = &result;
         d.placeholder = &placeholder;
-        call(dsl::infer_signature, Pipelines::infer, std::size(Pipelines::infer), "inference", d);
+        call(dsl::infer_signature, Pipelines::infer, "inference", d);
         return result;
     }
 
@@ -362,12 +410,15 @@ private:
         using detail::aligned_scratch;
         // Workspace: the stored values backward reads, then the gradients,
         // then the new running statistics, then the batch statistics
-        // backward reads (laid out like the running ones).
-        std::size_t stored_size = 0;
-        for (const auto& s : stored_layers) stored_size += aligned_scratch::round_up(batch * s.shape.size());
+        // backward reads (laid out like the running ones), a placeholder
+        // element, then two buffers for the gradients handed from one
+        // segment's backward to the one before.
+        const std::size_t stored_size = stored_offset(stored_layers.size(), batch);
+        const std::size_t boundary_size = aligned_scratch::round_up(batch * largest_boundary);
         thread_local aligned_scratch scratch;
         float* workspace = scratch.reserve(stored_size + gradient_slots.back() + state_slots.back() +
-                                           aligned_scratch::round_up(statistics_size) + aligned_scratch::alignment);
+                                           aligned_scratch::round_up(statistics_size) + aligned_scratch::alignment +
+                                           2 * boundary_size);
         float no_params = 0, no_state = 0;
         step_result result;
         call_data d;
@@ -384,10 +435,17 @@ private:
         d.statistics = d.new_state + state_slots.back();
         d.placeholder = d.statistics + aligned_scratch::round_up(statistics_size);
         d.result = &result;
-        d.d_input = d_input.data();
+        float* const handed[2] = {d.placeholder + aligned_scratch::alignment,
+                                  d.placeholder + aligned_scratch::alignment + boundary_size};
 
-        call(dsl::train_forward_signature, Pipelines::train_forward, std::size(Pipelines::train_forward),
-             "training forward", d);
+        // Forward, segment after segment; only the last has the loss.
+        step_result no_loss;
+        for (std::size_t s = 0; s < segments.size(); ++s) {
+            d.segment = segments[s];
+            d.input = s == 0 ? input.data() : d.stored + stored_offset(segment_inputs[s], batch);
+            d.result = s + 1 == segments.size() ? &result : &no_loss;
+            call(dsl::train_forward_signature, Pipelines::train_forward[s], "training forward", d);
+        }
         if (!activations_out.empty()) {
             const float* from = d.stored;
             float* to = activations_out.data();
@@ -397,8 +455,15 @@ private:
                 to += batch * s.shape.size();
             }
         }
-        call(dsl::train_backward_signature, Pipelines::train_backward, std::size(Pipelines::train_backward),
-             "training backward", d);
+        // Backward, the last segment first: segment s writes its input's
+        // gradient into handed[s % 2], which segment s - 1 reads.
+        for (std::size_t s = segments.size(); s-- > 0;) {
+            d.segment = segments[s];
+            d.input = s == 0 ? input.data() : d.stored + stored_offset(segment_inputs[s], batch);
+            d.d_output = s + 1 == segments.size() ? d_output.data() : handed[(s + 1) % 2];
+            d.d_input = s == 0 ? d_input.data() : handed[s % 2];
+            call(dsl::train_backward_signature, Pipelines::train_backward[s], "training backward", d);
+        }
 
         for (std::size_t t = 0; t < param_tensors.size(); ++t)
             std::copy_n(d.gradients + gradient_slots[t], param_tensors[t].count,

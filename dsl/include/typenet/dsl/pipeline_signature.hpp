@@ -12,6 +12,13 @@
 //                   values (training_activations) and the batch statistics
 //   train_backward  the gradient of the loss for every parameter and, for a
 //                   network without a loss head, for its input
+//
+// The training pipelines are built per segment (training_segments.hpp):
+// each takes the arguments below for its own nodes only. A segment's
+// `input` is the value it reads (the previous segment's stored output),
+// `d_output` the gradient of the value it hands on (from the next
+// segment's `d_input`), and `loss` and `correct` are its own only where it
+// ends with the loss head.
 #pragma once
 
 #include <array>
@@ -19,8 +26,7 @@
 #include <span>
 #include <string_view>
 
-#include "layout.hpp"
-#include "training_layout.hpp"
+#include "training_segments.hpp"
 
 namespace typenet::dsl {
 
@@ -33,6 +39,7 @@ enum class pipeline_argument {
     seed,                // uint32: dropout's masks
     stored,              // one buffer per training_activations entry
     batch_statistics,    // batchnorm's batch mean and biased variance, laid out like `state`
+                         // (a training forward writes its segment's range only)
     output,              // the network's output (class scores before a loss head)
     loss,                // float, mean over the batch
     correct,             // int32, predictions equal to their label
@@ -72,16 +79,15 @@ constexpr bool is_array(pipeline_argument a) {
     return a == pipeline_argument::stored || a == pipeline_argument::new_state || a == pipeline_argument::gradients;
 }
 
-// How many buffers an argument is for network `net`: one per tensor or
-// stored value for the arrays, never zero (a placeholder of one element
+// How many buffers an argument is for segment `s`: one per tensor or stored
+// value of its own for the arrays, never zero (a placeholder of one element
 // stands in for an empty array), one for the rest.
-template <network_type Net>
-constexpr std::size_t buffer_count(pipeline_argument a, Net net) {
+constexpr std::size_t buffer_count(pipeline_argument a, const training_segment& s) {
     const auto at_least_one = [](std::size_t n) { return n == 0 ? std::size_t{1} : n; };
     switch (a) {
-        case pipeline_argument::stored: return at_least_one(training_activations(net).size());
-        case pipeline_argument::new_state: return at_least_one(buffer_layout(net).size());
-        case pipeline_argument::gradients: return at_least_one(parameter_layout(net).size());
+        case pipeline_argument::stored: return at_least_one(s.stored_count());
+        case pipeline_argument::new_state: return at_least_one(s.state_tensors());
+        case pipeline_argument::gradients: return at_least_one(s.tensor_count());
         default: return 1;
     }
 }

@@ -42,9 +42,10 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
     schedule_context ctx(target, lowering.vars());
     const auto kind_of = [&](int i) { return nodes[std::size_t(i)].info.kind; };
 
+    const dsl::training_segment& segment = lowering.segment();
     // `stored[i]`: node i's output is already scheduled as a stored Func.
     std::vector<bool> stored(nodes.size(), false);
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
+    for (std::size_t i = std::size_t(segment.first_node); i < std::size_t(segment.end_node); ++i) {
         lowered_node& l = nodes[i];
         const layer_kind kind = l.info.kind;
         op_state& state = lowering.state_of(i);
@@ -52,7 +53,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
             // The elementwise nodes after it, each the one reader of the last,
             // that it fuses with.
             int end = int(i);
-            for (int next = dsl::sole_reader(net, end); next >= 0 && is_elementwise(kind_of(next)) &&
+            for (int next = dsl::sole_reader(net, end); segment.contains(next) && is_elementwise(kind_of(next)) &&
                                                          !(training && (end != int(i) || kind_of(next) == layer_kind::batchnorm));
                  next = dsl::sole_reader(net, end))
                 end = next;
@@ -75,7 +76,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
         // A concat is always stored: inlined, its reader would select a
         // branch at every load.
         const int next = dsl::sole_reader(net, int(i));
-        const bool run_continues = next >= 0 && is_elementwise(kind_of(next));
+        const bool run_continues = segment.contains(next) && is_elementwise(kind_of(next));
         const bool inline_here = kind != layer_kind::concat &&
                                  (training ? dsl::computed_inside_reader(net, int(i)) : run_continues);
         if (!inline_here) {
@@ -94,14 +95,15 @@ void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& ta
     constexpr Net net{};
     schedule_context ctx(target, lowering.vars());
     auto& nodes = lowering.nodes();
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const dsl::training_segment& segment = lowering.segment();
+    for (std::size_t i = std::size_t(segment.first_node); i < std::size_t(segment.end_node); ++i) {
         lowered_node& l = nodes[i];
         op_state& state = lowering.state_of(i);
         // A node's output gradient is already stored where it is a sum of
         // its readers', a batchnorm's input gradient, or the pipeline's
-        // input (a network without a loss head).
+        // input (a network without a loss head, a segment before the last).
         const bool d_out_stored = lowering.d_out_is_sum(i) ||
-                                  (int(i) == dsl::output_node(net) && !network_lowering<Net>::has_loss_head()) ||
+                                  (int(i) == lowering.handed_on() && !segment.loss_head) ||
                                   lowering.context().read_only_by(int(i), layer_kind::batchnorm);
         if (lowering.d_out_is_sum(i)) ctx.elementwise(l.d_out, l.info.out);
         if (auto* s = std::get_if<ops::conv_state>(&state))

@@ -1,6 +1,7 @@
 // The network driver: every node of the dsl's graph lowered to Halide, in
 // graph order, each by its operator family (ops/) as a function of its
-// input values. Backward runs the graph in reverse; a value read by
+// input values; a training pipeline lowers one segment's nodes only
+// (dsl/training_segments.hpp), reading the value before it as its input. Backward runs the graph in reverse; a value read by
 // several nodes gets the sum of their gradients. Scheduling lives apart, in
 // fusion.hpp; nothing here says where or in what order anything is computed.
 #pragma once
@@ -34,15 +35,19 @@ public:
     static constexpr Net net{};
     static constexpr std::size_t node_count = dsl::nodes(net).size();
 
-    network_lowering(mode m, Func input, Func params, Func state, Expr batch, Expr seed, storage stored = {})
-        : cx_(lowering_context::of(net, m, std::move(params), std::move(state), std::move(batch), std::move(seed),
-                                   std::move(stored))),
-          input_(std::move(input)), nodes_(node_count), states_(node_count), d_out_is_sum_(node_count, false) {
+    // `input` is the value segment.input_node, which the segment's nodes read.
+    network_lowering(const dsl::training_segment& segment, mode m, Func input, Func params, Func state, Expr batch,
+                     Expr seed, storage stored = {})
+        : cx_(lowering_context::of(net, segment.input_node, m, std::move(params), std::move(state), std::move(batch),
+                                   std::move(seed), std::move(stored))),
+          segment_(segment), input_(std::move(input)), nodes_(node_count), states_(node_count),
+          d_out_is_sum_(node_count, false) {
         lower_all(std::make_index_sequence<node_count>{});
     }
 
     const dims& vars() const { return cx_.vars(); }
     const lowering_context& context() const { return cx_; }
+    const dsl::training_segment& segment() const { return segment_; }
     std::vector<lowered_node>& nodes() { return nodes_; }
     op_state& state_of(std::size_t i) { return states_[i]; }
     // Whether node i's output gradient is a sum of its readers' (stored).
@@ -58,19 +63,22 @@ public:
         const int out = dsl::output_node(net);
         return has_loss_head() ? dsl::nodes(net)[std::size_t(out)].inputs[0] : out;
     }
-    Func output() const { return value_of(scores_node()); }
+    // The node whose output the segment hands on: the scores where it ends
+    // with the loss head, else its output node.
+    int handed_on() const { return segment_.loss_head ? scores_node() : segment_.output_node; }
+    Func output() const { return value_of(handed_on()); }
 
     ops::loss_terms softmax_xent(Func labels) const { return ops::softmax_xent(cx_, output(), classes(), labels); }
 
     // Backward from the gradient of the loss w.r.t. output(). Returns the
-    // gradient w.r.t. the network's input if asked for, else an undefined Func.
+    // gradient w.r.t. the segment's input if asked for, else an undefined Func.
     Func backward(Func d_output, bool input_gradient) {
         std::vector<std::vector<Func>> contributions(node_count);
         std::vector<Func> to_input;
-        for (std::size_t i = node_count; i-- > 0;) {
+        for (std::size_t i = std::size_t(segment_.end_node); i-- > std::size_t(segment_.first_node);) {
             lowered_node& l = nodes_[i];
             if (l.info.kind == dsl::layer_kind::softmax_xent) continue;
-            if (int(i) == scores_node()) {
+            if (int(i) == handed_on()) {
                 l.d_out = d_output;
             } else if (contributions[i].size() == 1) {
                 l.d_out = contributions[i][0];
@@ -79,11 +87,11 @@ public:
                 d_out_is_sum_[i] = true;
             }
             bool reads_nodes = false;
-            for (int k = 0; k < l.info.input_count; ++k) reads_nodes |= l.info.inputs[k] != dsl::network_input;
+            for (int k = 0; k < l.info.input_count; ++k) reads_nodes |= l.info.inputs[k] != segment_.input_node;
             backward_node(l, states_[i], reads_nodes || input_gradient);
             for (std::size_t k = 0; k < l.d_in.size(); ++k) {
                 const int p = l.info.inputs[k];
-                (p == dsl::network_input ? to_input : contributions[std::size_t(p)]).push_back(l.d_in[k]);
+                (p == segment_.input_node ? to_input : contributions[std::size_t(p)]).push_back(l.d_in[k]);
             }
         }
         if (!input_gradient) return Func();
@@ -119,7 +127,7 @@ private:
         (lower_node<dsl::node_type<Net, I>, I>(), ...);
     }
 
-    Func value_of(int node) const { return node == dsl::network_input ? input_ : nodes_[std::size_t(node)].out; }
+    Func value_of(int node) const { return node == segment_.input_node ? input_ : nodes_[std::size_t(node)].out; }
 
     Func sum_of(const std::vector<Func>& terms, const std::string& name) const {
         const auto& [x, y, c, n] = std::tie(cx_.vars().x, cx_.vars().y, cx_.vars().c, cx_.vars().n);
@@ -153,6 +161,7 @@ private:
     void lower_node() {
         using dsl::layer_kind;
         constexpr dsl::node_info info = dsl::nodes(net)[Index];
+        if (!segment_.contains(int(Index))) return;
         lowered_node& l = nodes_[Index];
         l.info = info;
         l.name = func_name(info);
@@ -207,6 +216,7 @@ private:
     }
 
     lowering_context cx_;
+    dsl::training_segment segment_;
     Func input_;
     std::vector<lowered_node> nodes_;
     std::vector<op_state> states_;

@@ -77,8 +77,11 @@ struct storage {
 // state, batch size and seed, and the graph's answers about readers.
 class lowering_context {
 public:
+    // `input_node`: the value the lowered nodes read as the pipeline's input
+    // (the network's input, or the value before a segment).
     template <class Net>
-    static lowering_context of(Net net, mode m, Func params, Func state, Expr batch, Expr seed, storage stored) {
+    static lowering_context of(Net net, int input_node, mode m, Func params, Func state, Expr batch, Expr seed,
+                               storage stored) {
         lowering_context cx(m, std::move(params), std::move(state), std::move(batch), std::move(seed),
                             std::move(stored));
         for (const auto& e : dsl::parameter_layout(net)) cx.param_layout_.push_back(e);
@@ -88,7 +91,8 @@ public:
             cx.nodes_.push_back(n);
             cx.sole_reader_.push_back(dsl::sole_reader(net, n.index));
         }
-        cx.input_reader_ = dsl::sole_reader(net, dsl::network_input);
+        cx.network_input_reader_ = dsl::sole_reader(net, dsl::network_input);
+        cx.input_node_ = input_node;
         return cx;
     }
 
@@ -102,7 +106,11 @@ public:
     Func state() const { return state_; }
 
     // The one node reading node i's output (or the network's input), or -1.
-    int sole_reader(int i) const { return i == dsl::network_input ? input_reader_ : sole_reader_.at(std::size_t(i)); }
+    int sole_reader(int i) const {
+        return i == dsl::network_input ? network_input_reader_ : sole_reader_.at(std::size_t(i));
+    }
+    // The value the pipeline reads as its input: the network's input or the value before a segment.
+    int input_node() const { return input_node_; }
     const dsl::node_info& node(int i) const { return nodes_.at(std::size_t(i)); }
     // The shape of node i's output, or of the network's input.
     dsl::tensor_shape shape_of(int i) const { return i == dsl::network_input ? input_shape_ : node(i).out; }
@@ -172,7 +180,8 @@ private:
     dsl::tensor_shape input_shape_{};
     std::vector<dsl::node_info> nodes_;
     std::vector<int> sole_reader_;
-    int input_reader_ = -1;
+    int network_input_reader_ = -1;
+    int input_node_ = dsl::network_input;
 };
 
 // A bias's gradient (conv, dense): the sum of d_acc per channel. A

@@ -1,6 +1,8 @@
 // The three Halide generators built for every network (infer,
 // train_forward, train_backward), each adding its Inputs and Outputs in the
 // order dsl/pipeline_signature.hpp declares, which the runtime reads too.
+// The training generators take a GeneratorParam `segment`: they build that
+// segment of dsl::training_segments(net) alone.
 //
 // Training is two pipelines, not one, because in one pipeline every forward
 // activation lives until its use at the far end of backward, and Halide 14's
@@ -45,30 +47,40 @@ protected:
     using InputBuffer = Halide::GeneratorInput<Halide::Buffer<>>;
     using OutputBuffer = Halide::GeneratorOutput<Halide::Buffer<>>;
     static constexpr Net net{};
-    static constexpr dsl::tensor_shape input_shape = dsl::input_shape(net);
-    static constexpr bool has_loss = network_lowering<Net>::has_loss_head();
     static constexpr auto stored_values = dsl::training_activations(net);
+    static constexpr auto segments = dsl::training_segments(net);
     static constexpr auto& param_tensors = dsl::parameter_layout(net);
     // Flat buffers are never empty: a placeholder element stands in.
     static constexpr int param_count = std::max<int>(1, int(dsl::total_count(dsl::parameter_layout(net))));
     static constexpr int state_count = std::max<int>(1, int(dsl::total_count(dsl::buffer_layout(net))));
 
-    void add_arguments(const dsl::pipeline_signature& signature) {
+    // The arguments of `signature` for segment `s` (inference: the whole network).
+    void add_arguments(const dsl::pipeline_signature& signature, const dsl::training_segment& s) {
+        segment_ = s;
         for (pipeline_argument a : signature.inputs) {
             if (a == pipeline_argument::seed) {
                 seed_ = this->template add_input<uint32_t>("seed");
                 continue;
             }
             const auto [type, dimensions] = element_of(a);
-            for (std::size_t i = 0; i < dsl::buffer_count(a, net); ++i)
+            for (std::size_t i = 0; i < dsl::buffer_count(a, s); ++i)
                 inputs_[a].push_back(this->template add_input<Halide::Buffer<>>(name_of(a, i), type, dimensions));
         }
         for (pipeline_argument a : signature.outputs) {
             const auto [type, dimensions] = element_of(a);
-            for (std::size_t i = 0; i < dsl::buffer_count(a, net); ++i)
+            for (std::size_t i = 0; i < dsl::buffer_count(a, s); ++i)
                 outputs_[a].push_back(this->template add_output<Halide::Buffer<>>(name_of(a, i), type, dimensions));
         }
     }
+
+    // Segment number `index` of the network's training pipelines, or a clear error.
+    static const dsl::training_segment& training_segment(int index) {
+        if (index < 0 || std::size_t(index) >= segments.size())
+            throw std::invalid_argument("typenet: this network's training has " + std::to_string(segments.size()) +
+                                        " segments, so segment=" + std::to_string(index) + " does not exist");
+        return segments[std::size_t(index)];
+    }
+    const dsl::training_segment& segment() const { return segment_; }
 
     InputBuffer& in(pipeline_argument a, std::size_t i = 0) { return *inputs_.at(a).at(i); }
     OutputBuffer& out(pipeline_argument a, std::size_t i = 0) { return *outputs_.at(a).at(i); }
@@ -77,9 +89,10 @@ protected:
 
     void constrain_input() {
         InputBuffer& input = in(pipeline_argument::input);
-        input.dim(0).set_bounds(0, input_shape.w).dim(1).set_bounds(0, input_shape.h).dim(2).set_bounds(0, input_shape.c);
+        const dsl::tensor_shape shape = segment_.in;
+        input.dim(0).set_bounds(0, shape.w).dim(1).set_bounds(0, shape.h).dim(2).set_bounds(0, shape.c);
         input.dim(3).set_min(0);
-        dense_nchw(input, input_shape);
+        dense_nchw(input, shape);
     }
     void constrain_flat(InputBuffer& b, int count) { b.dim(0).set_bounds(0, count); }
     template <class Buffer>
@@ -92,7 +105,7 @@ protected:
     // Softmax cross-entropy's loss and correct count into the outputs, or
     // zeros without a loss head.
     void define_loss(network_lowering<Net>& lowering) {
-        if constexpr (has_loss) {
+        if (segment_.loss_head) {
             auto terms = lowering.softmax_xent(Func(in(pipeline_argument::labels)));
             out(pipeline_argument::loss)() = terms.loss();
             out(pipeline_argument::correct)() = terms.correct();
@@ -103,11 +116,18 @@ protected:
         }
     }
 
-    // Which stored value (index into training_activations), if any, node i is.
-    static std::optional<std::size_t> stored_index(int node) {
-        for (std::size_t s = 0; s < stored_values.size(); ++s)
-            if (stored_values[s].node == node) return s;
+    // Which of the segment's stored values, if any, node i is.
+    std::optional<std::size_t> stored_index(int node) const {
+        for (std::size_t s = segment_.stored_first; s < segment_.stored_end; ++s)
+            if (stored_values[s].node == node) return s - segment_.stored_first;
         return std::nullopt;
+    }
+    // Constrains the segment's stored values to their shapes (or defines the
+    // placeholder of a segment that stores none).
+    template <class Buffers>
+    void constrain_stored(Buffers&& buffer) {
+        for (std::size_t s = segment_.stored_first; s < segment_.stored_end; ++s)
+            constrain_batch_of(buffer(s - segment_.stored_first), stored_values[s].shape);
     }
 
 private:
@@ -132,6 +152,7 @@ private:
         return dsl::is_array(a) ? name + "_" + std::to_string(i) : name;
     }
 
+    dsl::training_segment segment_{};
     std::map<pipeline_argument, std::vector<InputBuffer*>> inputs_;
     std::map<pipeline_argument, std::vector<OutputBuffer*>> outputs_;
     Halide::GeneratorInput<uint32_t>* seed_ = nullptr;
@@ -143,7 +164,7 @@ class infer_pipeline : public network_pipeline<Net, infer_pipeline<Net>> {
     using enum pipeline_argument;
 
 public:
-    void configure() { this->add_arguments(dsl::infer_signature); }
+    void configure() { this->add_arguments(dsl::infer_signature, dsl::whole_network(base::net)); }
 
     void generate() {
         // The scores are defined in `output` where their lowering allows, not copied.
@@ -152,9 +173,9 @@ public:
             if (node == last) return Func(this->out(output));
             return std::nullopt;
         };
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::inference, Func(this->in(input)), Func(this->in(params)),
-                                                            Func(this->in(state)), this->batch(), Expr(0),
-                                                            storage{define_into, {}, {}, {}});
+        lowering_ = std::make_unique<network_lowering<Net>>(this->segment(), mode::inference, Func(this->in(input)),
+                                                            Func(this->in(params)), Func(this->in(state)),
+                                                            this->batch(), Expr(0), storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
         Func scores = this->out(output);
         if (!scores.defined()) scores(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
@@ -180,26 +201,35 @@ class train_forward_pipeline : public network_pipeline<Net, train_forward_pipeli
     using enum pipeline_argument;
 
 public:
-    void configure() { this->add_arguments(dsl::train_forward_signature); }
+    Halide::GeneratorParam<int> segment_index{"segment", 0};
+
+    void configure() {
+        this->add_arguments(dsl::train_forward_signature, base::training_segment(segment_index));
+    }
 
     void generate() {
+        const dsl::training_segment& segment = this->segment();
         const auto define_into = [this](int node) -> std::optional<Func> {
-            if (auto s = base::stored_index(node)) return Func(this->out(stored, *s));
+            if (auto s = this->stored_index(node)) return Func(this->out(stored, *s));
             return std::nullopt;
         };
-        lowering_ = std::make_unique<network_lowering<Net>>(mode::training, Func(this->in(input)), Func(this->in(params)),
-                                                            Func(this->in(state)), this->batch(), this->seed_value(),
+        lowering_ = std::make_unique<network_lowering<Net>>(segment, mode::training, Func(this->in(input)),
+                                                            Func(this->in(params)), Func(this->in(state)),
+                                                            this->batch(), this->seed_value(),
                                                             storage{define_into, {}, {}, {}});
         const dims& v = lowering_->vars();
         this->define_loss(*lowering_);
         const auto statistics = lowering_->new_state_outputs();
         for (std::size_t i = 0; i < statistics.size(); ++i) this->out(new_state, i)(v.c) = statistics[i](v.c);
         if (statistics.empty()) this->out(new_state)(v.c) = 0.f;  // a placeholder: no batchnorm
+        // The segment's range of the flat statistics (a placeholder element without batchnorm).
         this->out(batch_statistics)(v.c) = lowering_->batch_statistics()(v.c);
-        this->out(batch_statistics).dim(0).set_bounds(0, base::state_count);
-        for (std::size_t i = 0; i < base::stored_values.size(); ++i)
-            this->constrain_batch_of(this->out(stored, i), base::stored_values[i].shape);
-        if (base::stored_values.empty()) this->out(stored)(v.x, v.y, v.c, v.n) = 0.f;
+        if (segment.state_count > 0)
+            this->out(batch_statistics).dim(0).set_bounds(int(segment.state_offset), int(segment.state_count));
+        else
+            this->out(batch_statistics).dim(0).set_bounds(0, 1);
+        this->constrain_stored([this](std::size_t i) -> auto& { return this->out(stored, i); });
+        if (segment.stored_count() == 0) this->out(stored)(v.x, v.y, v.c, v.n) = 0.f;
         this->constrain_input();
         this->constrain_flat(this->in(params), base::param_count);
         this->constrain_flat(this->in(state), base::state_count);
@@ -218,54 +248,61 @@ template <class Net>
 class train_backward_pipeline : public network_pipeline<Net, train_backward_pipeline<Net>> {
     using base = network_pipeline<Net, train_backward_pipeline<Net>>;
     using enum pipeline_argument;
-    static constexpr std::size_t tensors = base::param_tensors.size();
 
 public:
-    void configure() { this->add_arguments(dsl::train_backward_signature); }
+    Halide::GeneratorParam<int> segment_index{"segment", 0};
+
+    void configure() {
+        this->add_arguments(dsl::train_backward_signature, base::training_segment(segment_index));
+    }
 
     void generate() {
+        const dsl::training_segment& segment = this->segment();
         const auto read_stored = [this](int node) -> std::optional<Func> {
-            if (auto s = base::stored_index(node)) return Func(this->in(stored, *s));
+            if (auto s = this->stored_index(node)) return Func(this->in(stored, *s));
             return std::nullopt;
         };
-        const auto gradient_into = [this](std::size_t t) { return Func(this->out(gradients, tensors - 1 - t)); };
+        // The segment's tensors are its array of gradients, the last first.
+        const auto gradient_into = [this, &segment](std::size_t t) {
+            return Func(this->out(gradients, segment.tensor_end - 1 - t));
+        };
         const std::optional<Func> input_gradient_into =
-            base::has_loss ? std::nullopt : std::optional<Func>(Func(this->out(d_input)));
+            segment.input_gradient ? std::optional<Func>(Func(this->out(d_input))) : std::nullopt;
         lowering_ = std::make_unique<network_lowering<Net>>(
-            mode::training, Func(this->in(input)), Func(this->in(params)), Func(this->in(batch_statistics)),
+            segment, mode::training, Func(this->in(input)), Func(this->in(params)), Func(this->in(batch_statistics)),
             this->batch(), this->seed_value(),
             storage{{}, read_stored, gradient_into, input_gradient_into, /*state_is_batch_statistics=*/true});
         const dims& v = lowering_->vars();
         Func scores_gradient;
-        if constexpr (base::has_loss) {
+        if (segment.loss_head) {
             scores_gradient = lowering_->softmax_xent(Func(this->in(labels))).d_scores;
             this->in(labels).dim(0).set_bounds(0, this->batch());
         } else {
             // A Func of its own, so a schedule may store it like any other gradient.
             scores_gradient = Func("d_output_in");
             scores_gradient(v.x, v.y, v.c, v.n) = this->in(d_output)(v.x, v.y, v.c, v.n);
-            this->constrain_batch_of(this->in(d_output), dsl::output_shape(base::net));
+            this->constrain_batch_of(this->in(d_output), segment.out);
         }
-        Func input_gradient = lowering_->backward(scores_gradient, !base::has_loss);
+        Func input_gradient = lowering_->backward(scores_gradient, segment.input_gradient);
         Func d_in = this->out(d_input);
-        if constexpr (base::has_loss) {
-            d_in(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: only networks without a loss head return it
+        if (!segment.input_gradient) {
+            d_in(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: the network's input gradient is asked without a loss head
             for (int d = 0; d < 4; ++d) this->out(d_input).dim(d).set_bounds(0, 1);
         } else {
             // Unless the lowering defined it (a conv reading the input alone).
             if (!d_in.defined()) d_in(v.x, v.y, v.c, v.n) = input_gradient(v.x, v.y, v.c, v.n);
-            this->constrain_batch_of(this->out(d_input), base::input_shape);
+            this->constrain_batch_of(this->out(d_input), segment.in);
         }
-        if (tensors == 0) this->out(gradients)(v.x, v.y, v.c, v.n) = 0.f;  // a placeholder: nothing to train
-        for (std::size_t t = 0; t < tensors; ++t) {
+        // A placeholder where the segment trains nothing.
+        if (segment.tensor_count() == 0) this->out(gradients)(v.x, v.y, v.c, v.n) = 0.f;
+        for (std::size_t t = segment.tensor_first; t < segment.tensor_end; ++t) {
             // PyTorch's dimensions innermost first, the rest of extent 1.
             const dsl::tensor_entry& e = base::param_tensors[t];
-            auto& g = this->out(gradients, tensors - 1 - t);
+            auto& g = this->out(gradients, segment.tensor_end - 1 - t);
             for (int d = 0; d < 4; ++d) g.dim(d).set_bounds(0, d < e.rank ? e.dims[e.rank - 1 - d] : 1);
         }
         this->constrain_input();
-        for (std::size_t i = 0; i < base::stored_values.size(); ++i)
-            this->constrain_batch_of(this->in(stored, i), base::stored_values[i].shape);
+        this->constrain_stored([this](std::size_t i) -> auto& { return this->in(stored, i); });
         this->constrain_flat(this->in(params), base::param_count);
         this->constrain_flat(this->in(batch_statistics), base::state_count);
         schedule_backward(*lowering_, this->get_target());

@@ -142,7 +142,7 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
     } else {
         s.d_spread(x, y, c, n) = Halide::select(x % st == 0 && y % st == 0, d_bounded(x / st, y / st, c, n), 0.f);
     }
-    const bool only_reader_of_input = cx.sole_reader(dsl::network_input) == l.info.index;
+    const bool only_reader_of_input = cx.sole_reader(cx.input_node()) == l.info.index;
     Func d_in = only_reader_of_input && cx.stored().input_gradient_into ? *cx.stored().input_gradient_into
                                                                 : Func(l.name + "_dx");
     s.d_in_acc = Func(l.name + "_dx_acc");
