@@ -9,13 +9,24 @@
 // over every input channel.
 #pragma once
 
+#include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "../node.hpp"
 #include "../schedule.hpp"
 #include "../winograd.hpp"
 
 namespace typenet::gen::ops {
+
+// The input pixels (st q + px, st qy + py) of a conv of stride st: a conv
+// of stride 1 over the output gradient with the taps that reach them.
+struct input_gradient_phase {
+    int px = 0, py = 0;
+    Func acc, out;  // the reduction, and the phase's map of the input gradient
+    RDom r;
+};
 
 struct conv_state {
     int groups = 1;
@@ -27,8 +38,9 @@ struct conv_state {
     std::optional<winograd_conv> winograd;  // where winograd_fits: acc comes from its products
     Func d_acc;            // gradient w.r.t. acc
     Func d_in_acc;         // the reduction behind the input gradient
-    Func d_spread;         // d_acc zero-padded (and spread out by the stride) for d_in
+    Func d_spread;         // d_acc zero-padded (and, unless split by phase, spread out by the stride) for d_in
     RDom r_d_in, r_dw;     // the input and the weight gradient's reduction domains
+    std::vector<input_gradient_phase> phases;               // a strided conv's input gradient, split by phase
     std::optional<winograd_conv> winograd_d_in;             // the input gradient as Winograd's tiles
     std::optional<winograd_weight_gradient> winograd_dw;    // the weight gradient from Winograd's products
 
@@ -109,6 +121,44 @@ inline void direct_input_gradient(lowering_context& cx, lowered_node& l, conv_st
                               s.d_spread(x + p - r.x * d, y + p - r.y * d, first_out + r.z, n);
 }
 
+// The input gradient of a conv of stride st > 1 (no dilation), one phase
+// of input pixels at a time: the pixels x = st q + px read the taps
+// k = (px + p) % st + st j only, at output column q + (px + p - k) / st.
+// Each phase is a stride-1 conv of the zero-bordered output gradient with
+// those taps (for stride 2 and 3x3: 4, 2, 2 and 1 of the 9), and d_in
+// interleaves the phases' maps. Spread out with zeros instead, three
+// quarters of a stride-2 conv's multiplies were by zero.
+inline void phased_input_gradient(lowering_context& cx, lowered_node& l, conv_state& s) {
+    const auto& [x, y, c, n] = std::tie(cx.vars().x, cx.vars().y, cx.vars().c, cx.vars().n);
+    const dsl::window& win = *l.info.slides;
+    const int st = win.stride, p = win.pad;
+    const Expr first_out = s.groups == 1 ? Expr(0) : (c / s.group_in(l)) * s.group_out(l);
+    const Expr ci = s.groups == 1 ? Expr(c) : c % s.group_in(l);
+    Expr value;
+    for (int py = 0; py < st; ++py)
+        for (int px = 0; px < st; ++px) {
+            const int kx0 = (px + p) % st, ky0 = (py + p) % st;
+            const int taps_x = std::max(0, (win.kw - kx0 + st - 1) / st);
+            const int taps_y = std::max(0, (win.kh - ky0 + st - 1) / st);
+            Expr phase_value = 0.f;  // no tap reaches these pixels (a 1x1 conv's odd ones)
+            if (taps_x > 0 && taps_y > 0) {
+                const std::string name = l.name + "_dx_phase" + std::to_string(px) + std::to_string(py);
+                input_gradient_phase phase{px, py, Func(name + "_acc"), Func(name),
+                                           RDom(0, taps_x, 0, taps_y, 0, s.group_out(l), "r_" + name)};
+                const RDom& r = phase.r;
+                const int ox = (px + p - kx0) / st, oy = (py + p - ky0) / st;
+                phase.acc(x, y, c, n) = 0.f;
+                phase.acc(x, y, c, n) += s.weights(kx0 + st * r.x, ky0 + st * r.y, ci, first_out + r.z) *
+                                         s.d_spread(x + ox - r.x, y + oy - r.y, first_out + r.z, n);
+                phase.out(x, y, c, n) = phase.acc(x, y, c, n);
+                phase_value = phase.out(x / st, y / st, c, n);
+                s.phases.push_back(phase);
+            }
+            value = value.defined() ? Halide::select(x % st == px && y % st == py, phase_value, value) : phase_value;
+        }
+    l.d_in[0](x, y, c, n) = value;
+}
+
 inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, bool need_d_in) {
     const auto& [x, y, c, n] = std::tie(cx.vars().x, cx.vars().y, cx.vars().c, cx.vars().n);
     const dsl::window& win = *l.info.slides;
@@ -136,15 +186,20 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
     if (!need_d_in) return;
     // d_in(ix) = sum_k w(k) d_acc((ix + p - k d) / s) where the division is exact.
     Func d_bounded = cx.bordered(s.d_acc, out);
+    const bool only_reader_of_input = cx.sole_reader(cx.input_node()) == l.info.index;
+    Func d_in = only_reader_of_input && cx.stored().input_gradient_into ? *cx.stored().input_gradient_into
+                                                                : Func(l.name + "_dx");
+    l.d_in = {d_in};
     s.d_spread = Func(l.name + "_d_spread");
+    if (st > 1 && d == 1) {
+        s.d_spread(x, y, c, n) = d_bounded(x, y, c, n);
+        return phased_input_gradient(cx, l, s);
+    }
     if (st == 1) {
         s.d_spread(x, y, c, n) = d_bounded(x, y, c, n);
     } else {
         s.d_spread(x, y, c, n) = Halide::select(x % st == 0 && y % st == 0, d_bounded(x / st, y / st, c, n), 0.f);
     }
-    const bool only_reader_of_input = cx.sole_reader(cx.input_node()) == l.info.index;
-    Func d_in = only_reader_of_input && cx.stored().input_gradient_into ? *cx.stored().input_gradient_into
-                                                                : Func(l.name + "_dx");
     s.d_in_acc = Func(l.name + "_dx_acc");
     if (s.trained && s.dense_channels() && winograd_fits(win, out, in)) {
         // A convolution of d_acc, padded by 2 - p, with the kernel turned
@@ -157,7 +212,6 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
         direct_input_gradient(cx, l, s);
     }
     d_in(x, y, c, n) = s.d_in_acc(x, y, c, n);
-    l.d_in = {d_in};
 }
 
 // --- schedules ----------------------------------------------------------
@@ -352,9 +406,19 @@ inline void schedule_conv_backward(const schedule_context& ctx, lowered_node& l,
         ctx.conv_winograd(*s.winograd_d_in, s.d_in_acc, l.d_in[0], l.info.in, s.d_spread, l.info.out);
         return;
     }
-    // Zero-padded per task, while it stays in cache, rather than checked at every load.
     conv_weights across{Func(), /*input_gradient=*/true};
     if (s.dense_channels()) across.f = s.weights;
+    if (!s.phases.empty()) {
+        const int st = l.info.slides->stride;
+        const dsl::tensor_shape phase_shape{l.info.in.c, (l.info.in.h + st - 1) / st, (l.info.in.w + st - 1) / st};
+        for (input_gradient_phase& phase : s.phases) {
+            const Var task = ctx.conv_tiles(phase.acc, phase.out, phase_shape, phase.r, across);
+            ctx.padded_per_task(s.d_spread.in(phase.acc), phase.out, task, l.info.out);
+        }
+        ctx.elementwise(l.d_in[0], l.info.in);
+        return;
+    }
+    // Zero-padded per task, while it stays in cache, rather than checked at every load.
     const Var task = ctx.conv_tiles(s.d_in_acc, l.d_in[0], l.info.in, s.r_d_in, across);
     ctx.padded_per_task(s.d_spread, l.d_in[0], task, l.info.out);
 }
