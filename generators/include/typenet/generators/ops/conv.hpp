@@ -23,7 +23,6 @@ namespace typenet::gen::ops {
 // The input pixels (st q + px, st qy + py) of a conv of stride st: a conv
 // of stride 1 over the output gradient with the taps that reach them.
 struct input_gradient_phase {
-    int px = 0, py = 0;
     Func acc, out;  // the reduction, and the phase's map of the input gradient
     RDom r;
 };
@@ -143,7 +142,7 @@ inline void phased_input_gradient(lowering_context& cx, lowered_node& l, conv_st
             Expr phase_value = 0.f;  // no tap reaches these pixels (a 1x1 conv's odd ones)
             if (taps_x > 0 && taps_y > 0) {
                 const std::string name = l.name + "_dx_phase" + std::to_string(px) + std::to_string(py);
-                input_gradient_phase phase{px, py, Func(name + "_acc"), Func(name),
+                input_gradient_phase phase{Func(name + "_acc"), Func(name),
                                            RDom(0, taps_x, 0, taps_y, 0, s.group_out(l), "r_" + name)};
                 const RDom& r = phase.r;
                 const int ox = (px + p - kx0) / st, oy = (py + p - ky0) / st;
@@ -191,15 +190,13 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
                                                                 : Func(l.name + "_dx");
     l.d_in = {d_in};
     s.d_spread = Func(l.name + "_d_spread");
-    if (st > 1 && d == 1) {
-        s.d_spread(x, y, c, n) = d_bounded(x, y, c, n);
-        return phased_input_gradient(cx, l, s);
-    }
-    if (st == 1) {
+    const bool by_phase = st > 1 && d == 1;
+    if (st == 1 || by_phase) {
         s.d_spread(x, y, c, n) = d_bounded(x, y, c, n);
     } else {
         s.d_spread(x, y, c, n) = Halide::select(x % st == 0 && y % st == 0, d_bounded(x / st, y / st, c, n), 0.f);
     }
+    if (by_phase) return phased_input_gradient(cx, l, s);
     s.d_in_acc = Func(l.name + "_dx_acc");
     if (s.trained && s.dense_channels() && winograd_fits(win, out, in)) {
         // A convolution of d_acc, padded by 2 - p, with the kernel turned
