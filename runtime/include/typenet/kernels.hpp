@@ -435,6 +435,9 @@ private:
         d.statistics = d.new_state + state_slots.back();
         d.placeholder = d.statistics + aligned_scratch::round_up(statistics_size);
         d.result = &result;
+        const auto segment_input = [&](std::size_t s) {
+            return s == 0 ? input.data() : d.stored + stored_offset(segment_inputs[s], batch);
+        };
         float* const handed[2] = {d.placeholder + aligned_scratch::alignment,
                                   d.placeholder + aligned_scratch::alignment + boundary_size};
 
@@ -442,7 +445,7 @@ private:
         step_result no_loss;
         for (std::size_t s = 0; s < segments.size(); ++s) {
             d.segment = segments[s];
-            d.input = s == 0 ? input.data() : d.stored + stored_offset(segment_inputs[s], batch);
+            d.input = segment_input(s);
             d.result = s + 1 == segments.size() ? &result : &no_loss;
             call(dsl::train_forward_signature, Pipelines::train_forward[s], "training forward", d);
         }
@@ -459,7 +462,7 @@ private:
         // gradient into handed[s % 2], which segment s - 1 reads.
         for (std::size_t s = segments.size(); s-- > 0;) {
             d.segment = segments[s];
-            d.input = s == 0 ? input.data() : d.stored + stored_offset(segment_inputs[s], batch);
+            d.input = segment_input(s);
             d.d_output = s + 1 == segments.size() ? d_output.data() : handed[(s + 1) % 2];
             d.d_input = s == 0 ? d_input.data() : handed[s % 2];
             call(dsl::train_backward_signature, Pipelines::train_backward[s], "training backward", d);

@@ -81,15 +81,17 @@ constexpr auto segment_ends() {
 template <class Net>
 inline constexpr auto segment_plan = segment_ends<Net>();
 
-template <std::size_t N, class Pred>
-constexpr std::pair<std::size_t, std::size_t> range_where(const std::array<tensor_entry, N>& layout, Pred in) {
-    std::size_t first = N, end = 0;
-    for (std::size_t t = 0; t < N; ++t)
-        if (in(layout[t].node)) {
-            if (first == N) first = t;
+// [first, end) of the entries (each naming its `node`) whose node is `in`; [0, 0) if none.
+template <class Entries, class Pred>
+constexpr std::pair<std::size_t, std::size_t> range_where(const Entries& entries, Pred in) {
+    const std::size_t n = entries.size();
+    std::size_t first = n, end = 0;
+    for (std::size_t t = 0; t < n; ++t)
+        if (in(entries[t].node)) {
+            if (first == n) first = t;
             end = t + 1;
         }
-    return first == N ? std::pair{std::size_t{0}, std::size_t{0}} : std::pair{first, end};
+    return first == n ? std::pair{std::size_t{0}, std::size_t{0}} : std::pair{first, end};
 }
 }  // namespace detail
 
@@ -101,6 +103,8 @@ constexpr auto training_segments(Net net) {
     const auto stored = training_activations(net);
     const auto& params = parameter_layout(net);
     const auto& buffers = buffer_layout(net);
+    const bool has_loss_head =
+        analysis<Net>::depth > 0 && r.nodes[std::size_t(r.output_node)].kind == layer_kind::softmax_xent;
     std::array<training_segment, plan.second> out{};
     int first = 0;
     for (std::size_t s = 0; s < plan.second; ++s) {
@@ -112,19 +116,10 @@ constexpr auto training_segments(Net net) {
         g.output_node = last ? r.output_node : g.end_node - 1;
         g.in = s == 0 ? analysis<Net>::input : out[s - 1].out;
         g.out = last ? r.output : r.nodes[std::size_t(g.output_node)].out;
-        g.loss_head = last && analysis<Net>::depth > 0 &&
-                      r.nodes[std::size_t(r.output_node)].kind == layer_kind::softmax_xent;
-        const bool headless = analysis<Net>::depth == 0 ||
-                              r.nodes[std::size_t(r.output_node)].kind != layer_kind::softmax_xent;
-        g.input_gradient = s > 0 || headless;
+        g.loss_head = last && has_loss_head;
+        g.input_gradient = s > 0 || !has_loss_head;
         const auto in_segment = [&g](int node) { return g.contains(node); };
-        g.stored_first = stored.size();
-        for (std::size_t k = 0; k < stored.size(); ++k)
-            if (in_segment(stored[k].node)) {
-                if (g.stored_first == stored.size()) g.stored_first = k;
-                g.stored_end = k + 1;
-            }
-        if (g.stored_end == 0) g.stored_first = 0;
+        std::tie(g.stored_first, g.stored_end) = detail::range_where(stored, in_segment);
         std::tie(g.tensor_first, g.tensor_end) = detail::range_where(params, in_segment);
         std::tie(g.state_first, g.state_end) = detail::range_where(buffers, in_segment);
         if (g.state_end > g.state_first) {
