@@ -340,8 +340,9 @@ inline void conv_weight_gradient_winograd(const schedule_context& ctx, const low
 // registers, vectors along output channels, while the chunk's pixels
 // stream past; a channel-innermost copy of d_out makes those vectors
 // contiguous loads, and the chunk is sized so it stays in cache across
-// the input channels. Other shapes, and grouped convs (whose output
-// channels read different inputs), keep vectors along x.
+// the input channels. A grouped conv takes this path when each vector of
+// output channels lies within one group (so it reads one input channel);
+// other shapes keep vectors along x.
 inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func dw) {
     if (s.winograd_dw) return conv_weight_gradient_winograd(ctx, l, s);
     const RDom& r = s.r_dw;
@@ -349,14 +350,15 @@ inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node
     const auto args = dw.args();
     const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
     const int taps = l.info.slides->kw * l.info.slides->kh;
+    const int group_out = s.group_out(l);
     int lanes = ctx.vector_size();
-    while (lanes > 8 && out.c % lanes != 0) lanes /= 2;
+    while (lanes > 8 && group_out % lanes != 0) lanes /= 2;
     int co_vectors = 0;
     for (int v = 4; v >= 1 && co_vectors == 0; --v)
         if (out.c % (lanes * v) == 0 && taps * v <= ctx.accumulators()) co_vectors = v;
     // With one input channel, the channel-last copy of d_out costs more
     // than the products it would feed.
-    if (out.c % lanes != 0 || co_vectors == 0 || l.info.in.c == 1 || !s.dense_channels())
+    if (group_out % lanes != 0 || co_vectors == 0 || s.group_in(l) == 1)
         return conv_weight_gradient_along_x(ctx, l, s, dw);
 
     const int pixels = out.w * out.h;
