@@ -71,3 +71,24 @@ def resnet_net():
 
 
 NETWORKS = {"fashion": fashion_net, "eva": eva_net, "resnet": resnet_net}
+
+
+# typenet's default initialization: He normal before a ReLU (through a batchnorm or
+# not), Xavier uniform otherwise, zero biases; inside units, sequence by sequence.
+def initialize(sequence):
+    layers = list(sequence)
+    for i, m in enumerate(layers):
+        if isinstance(m, Residual):
+            initialize(m.body)
+            initialize(m.shortcut)
+        elif isinstance(m, Concat):
+            for branch in m.branches:
+                initialize(branch)
+        elif isinstance(m, (nn.Conv2d, nn.Linear)):
+            before_relu = any(isinstance(n, nn.ReLU) for n in layers[i + 1:i + 3])
+            if before_relu:
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            else:
+                nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)

@@ -8,9 +8,7 @@
 #include <string>
 #include <typenet/trainer.hpp>
 
-#include "bench_eva_net_kernels.hpp"
-#include "bench_fashion_net_kernels.hpp"
-#include "bench_resnet_net_kernels.hpp"
+#include "sample_kernels.hpp"
 
 namespace {
 template <class Kernels>
@@ -51,13 +49,10 @@ int main(int argc, char** argv) {
     const int threads = std::atoi(argv[2]);
     const std::size_t images = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 60000;
     try {
-        if (network == "fashion") return run<bench_fashion_net_kernels>("fashion", threads, images);
-        if (network == "eva") return run<bench_eva_net_kernels>("eva", threads, images);
-        if (network == "resnet") return run<bench_resnet_net_kernels>("resnet", threads, images);
+        return bench::with_sample_network(
+            network, [&]<class Kernels>(const char* name) { return run<Kernels>(name, threads, images); });
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;
     }
-    std::fprintf(stderr, "train_bench: unknown network %s\n", network.c_str());
-    return 2;
 }

@@ -2,17 +2,21 @@
 """The PyTorch half of bench/train_vs_pytorch: one epoch of Fashion-MNIST
 training of the same network as train_bench (same layers, initialization,
 optimizer, batch), timed the same way (the training loop only).
-    usage: train_pytorch.py <fashion|eva|resnet> <threads> [images]
+    usage: train_pytorch.py <fashion|eva|resnet> <threads> [images] [eager|compile]
+With `compile`, the model goes through torch.compile (PyTorch 2.x, Inductor's
+CPU code): one step at each batch size the epoch uses comes first, untimed, so
+the compilation is not counted (it took seconds to minutes, once per shape).
 """
 import gzip, sys, time
 import numpy as np
 import torch
 import torch.nn as nn
 
-from torch_nets import NETWORKS, Concat, Residual
+from torch_nets import NETWORKS, initialize
 
 network, threads = sys.argv[1], int(sys.argv[2])
 images = int(sys.argv[3]) if len(sys.argv) > 3 else 60000
+mode = sys.argv[4] if len(sys.argv) > 4 else "eager"
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 DATA = "/usr/share/datasets/fashion-mnist"
@@ -31,43 +35,30 @@ y = torch.from_numpy(y)
 
 
 model = NETWORKS[network]()
-
-
-# typenet's default initialization: He normal before a ReLU (through a batchnorm or
-# not), Xavier uniform otherwise, zero biases; inside units, sequence by sequence.
-def initialize(sequence):
-    layers = list(sequence)
-    for i, m in enumerate(layers):
-        if isinstance(m, Residual):
-            initialize(m.body)
-            initialize(m.shortcut)
-        elif isinstance(m, Concat):
-            for branch in m.branches:
-                initialize(branch)
-        elif isinstance(m, (nn.Conv2d, nn.Linear)):
-            before_relu = any(isinstance(n, nn.ReLU) for n in layers[i + 1:i + 3])
-            if before_relu:
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-            else:
-                nn.init.xavier_uniform_(m.weight)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-
-
 initialize(model)
+step_model = torch.compile(model, dynamic=False) if mode == "compile" else model
 
 opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 loss_fn = nn.CrossEntropyLoss()
 model.train()
+
+
+def step(batch):
+    opt.zero_grad()
+    loss = loss_fn(step_model(x[batch]), y[batch])
+    loss.backward()
+    opt.step()
+    return loss.item() * len(batch)
+
+
 order = torch.randperm(len(y))
+if mode == "compile":
+    for size in sorted({min(64, len(y)), len(y) % 64} - {0}):
+        step(order[:size])
 start = time.perf_counter()
 total = 0.0
 for b in range(0, len(y), 64):
-    idx_b = order[b:b + 64]
-    opt.zero_grad()
-    loss = loss_fn(model(x[idx_b]), y[idx_b])
-    loss.backward()
-    opt.step()
-    total += loss.item() * len(idx_b)
+    total += step(order[b:b + 64])
 seconds = time.perf_counter() - start
-print(f"pytorch {network}: {len(y)} images in {seconds:.3f} s = {len(y) / seconds:.1f} images/s (loss {total / len(y):.4f})")
+print(f"pytorch {network}: {len(y)} images in {seconds:.3f} s = {len(y) / seconds:.1f} images/s "
+      f"(loss {total / len(y):.4f}, torch {torch.__version__} {mode})")
