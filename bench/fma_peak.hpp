@@ -2,5 +2,6 @@
 // is reported against.
 #pragma once
 
-// GFLOP/s of a register-blocked FMA loop on `threads` threads at once.
+// GFLOP/s of register-blocked FMA loops on `threads` threads at once: the
+// faster of 256-bit and, where the CPU has them, 512-bit vectors.
 double measure_fma_peak_gflops(int threads);
