@@ -5,7 +5,7 @@ optimizer, batch), timed the same way (the training loop only).
     usage: train_pytorch.py <fashion|eva|resnet> <threads> [images] [eager|compile]
 With `compile`, the model goes through torch.compile (PyTorch 2.x, Inductor's
 CPU code): one step at each batch size the epoch uses comes first, untimed, so
-the compilation is not counted (it took seconds to minutes, once per shape).
+the compilation (once per batch size) is not counted.
 """
 import gzip, sys, time
 import numpy as np
