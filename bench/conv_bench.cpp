@@ -55,7 +55,7 @@ void measure(const char* name, std::size_t batch) {
     std::printf("{\"shape\": \"%s\", \"batch\": %zu, \"macs\": %lld, \"forward_s\": %.6g, \"forward_backward_s\": %.6g, "
                 "\"target\": \"%s\"}\n",
                 name, batch, macs * (long long)batch, forward, forward_backward,
-                std::string(typenet::to_string(typenet::active_cpu_target())).c_str());
+                typenet::active_cpu_variant().c_str());
     std::fflush(stdout);
 }
 

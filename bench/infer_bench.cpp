@@ -43,7 +43,7 @@ int run(const char* name, int threads, std::size_t batch) {
     }
     std::nth_element(ms.begin(), ms.begin() + long(ms.size() / 2), ms.end());
     std::printf("typenet %s batch %zu threads %d: %.4f ms (median of %zu calls, target %s)\n", name, batch, threads,
-                ms[ms.size() / 2], ms.size(), std::string(to_string(Kernels::selected_target())).c_str());
+                ms[ms.size() / 2], ms.size(), Kernels::selected_variant().c_str());
     return 0;
 }
 }  // namespace

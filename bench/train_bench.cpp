@@ -34,7 +34,7 @@ int run(const char* name, int threads, std::size_t images) {
     const fit_result r = t.fit(train, test, o);
     const epoch_record& e = r.history.at(0);
     std::printf("typenet %s: %zu images in %.3f s = %.1f images/s (target %s, loss %.4f)\n", name, train.size(),
-                e.seconds, e.images_per_second, std::string(to_string(Kernels::selected_target())).c_str(),
+                e.seconds, e.images_per_second, Kernels::selected_variant().c_str(),
                 e.train_loss);
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "typenet/cpu_target.hpp"
 
 #include "scratch_memory.hpp"
+#include "typenet/cpu_model.hpp"
 
 #include <HalideRuntime.h>
 
@@ -18,6 +19,9 @@ std::atomic<int> limit{-1};  // -1: no cap
 std::atomic<int> active{static_cast<int>(cpu_target::baseline)};
 std::once_flag installed;
 thread_local std::string last_error;
+std::mutex model_mutex;
+std::string model_override;                 // empty: this CPU's own
+std::atomic<const char*> active_tuning{nullptr};  // a variant's tuned_for, which lives as long as the program
 
 void capture_error(void*, const char* message) { last_error = message; }
 
@@ -30,6 +34,10 @@ void install() {
             throw std::invalid_argument(std::string("TYPENET_CPU_TARGET=") + env +
                                         " is not a target: use baseline, sse41, avx2 or avx512");
         limit.store(static_cast<int>(*t));
+    }
+    if (const char* env = std::getenv("TYPENET_CPU_MODEL"); env && *env) {
+        std::lock_guard lock(model_mutex);
+        model_override = env;
     }
 }
 
@@ -111,9 +119,29 @@ std::optional<cpu_target> cpu_target_limit() {
     return cap < 0 ? std::nullopt : std::optional(static_cast<cpu_target>(cap));
 }
 
+std::string cpu_model_in_effect() {
+    std::call_once(installed, install);
+    static const std::string own = this_cpu_model().key();
+    std::lock_guard lock(model_mutex);
+    return model_override.empty() ? own : model_override;
+}
+
+void set_cpu_model(std::optional<std::string> model) {
+    std::call_once(installed, install);
+    std::lock_guard lock(model_mutex);
+    model_override = model.value_or("");
+}
+
+std::string active_cpu_variant() {
+    const char* tuned_for = active_tuning.load();
+    return std::string(to_string(active_cpu_target())) + (tuned_for ? std::string(" tuned for ") + tuned_for : "");
+}
+
 void set_threads(int threads) { halide_set_num_threads(threads); }
 
 namespace detail {
+
+void record_variant(const char* tuned_for) { active_tuning.store(tuned_for); }
 
 void before_pipeline_call() {
     std::call_once(installed, install);

@@ -63,7 +63,7 @@ void draw_training_curves(const std::vector<typenet::epoch_record>& history, con
 template <class Kernels>
 int run(const settings& s) {
     using namespace typenet;
-    std::cout << dsl::summary(Kernels::network) << "CPU target: " << to_string(Kernels::selected_target())
+    std::cout << dsl::summary(Kernels::network) << "CPU target: " << Kernels::selected_variant()
               << ", threads: " << s.threads << "\n";
 
     const image_set train = load_mnist_format(s.data_dir, "train");

@@ -4,6 +4,8 @@
 // Each check runs on every CPU target this machine supports.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,27 +63,39 @@ struct fixture {
     std::vector<double> params_d() const { return {params.begin(), params.end()}; }
 };
 
+// The made-up CPU model of the tests' tuning database (generated/tuning).
+constexpr const char* tuned_model = "test-1-1";
+
 // Runs `check` once per CPU target this machine supports, with the pipelines
-// limited to that target, and confirms the target was used.
-template <class Check>
+// limited to that target, and confirms the target was used; and again as
+// on the CPU model of the tests' database where the network has a variant
+// tuned for it, which must compute the same values.
+template <class Kernels, class Check>
 void on_every_target(Check check) {
     const auto targets = typenet::supported_cpu_targets();
     REQUIRE(!targets.empty());
-    for (typenet::cpu_target t : targets) {
-        DYNAMIC_SECTION("target " << typenet::to_string(t)) {
-            typenet::limit_cpu_target(t);
-            check();
-            CHECK(typenet::active_cpu_target() == t);
+    std::vector<std::optional<std::string>> models{std::nullopt};
+    if (Kernels::has_variant_tuned_for(tuned_model)) models.emplace_back(tuned_model);
+    for (typenet::cpu_target t : targets)
+        for (const auto& model : models) {
+            DYNAMIC_SECTION("target " << typenet::to_string(t) << (model ? " tuned for " + *model : "")) {
+                typenet::limit_cpu_target(t);
+                typenet::set_cpu_model(model);
+                check();
+                CHECK(typenet::active_cpu_target() == t);
+                CHECK(typenet::active_cpu_variant() ==
+                      std::string(typenet::to_string(t)) + (model ? " tuned for " + *model : ""));
+            }
         }
-    }
     typenet::limit_cpu_target(std::nullopt);
+    typenet::set_cpu_model(std::nullopt);
 }
 
 template <class Kernels>
 void check_forward(std::size_t batch, float weight_scale = 0.5f) {
     fixture<Kernels> f(batch, 7, weight_scale);
     const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, false);
-    on_every_target([&] {
+    on_every_target<Kernels>([&] {
         std::vector<float> out(batch * Kernels::output_shape.size());
         Kernels::forward(f.input, batch, f.params, f.state, out);
         const auto& scores = expected.outputs.back();
@@ -120,7 +134,7 @@ void check_training(std::size_t batch, float weight_scale = 0.5f, std::size_t st
     const uint32_t seed = 1234;
     const auto expected = f.evaluator(f.params_d()).run(f.input_tensor(), f.labels, true, seed);
     const auto numeric = numeric_gradient(f, seed, step);
-    on_every_target([&] {
+    on_every_target<Kernels>([&] {
         std::vector<float> state = f.state, grads(Kernels::parameter_count);
         const auto [loss, correct] = Kernels::train_step(f.input, f.labels, batch, f.params, state, grads, seed);
         CHECK(loss == Approx(expected.loss).epsilon(1e-4));
@@ -213,7 +227,7 @@ void check_outside_loss_gradients() {
     };
     std::vector<double> p = f.params_d();
     reference::tensor in = f.input_tensor();
-    on_every_target([&] {
+    on_every_target<K>([&] {
         std::vector<float> grads(K::parameter_count), state = f.state, d_input(f.input.size());
         K::backward(f.input, g, f.batch, f.params, state, grads, d_input, 0);
         for (std::size_t i = 0; i < grads.size(); ++i) {
@@ -299,4 +313,37 @@ TEST_CASE("wrong batch sizes and buffer shapes are refused with a clear error", 
                       Contains("label 7 at position 1 is outside [0, 5)"));
     std::vector<float> short_grads(3);
     CHECK_THROWS_WITH(K::train_step(f.input, f.labels, 2, f.params, f.state, short_grads, 0), Contains("values for the gradients"));
+}
+
+TEST_CASE("the tests' database gives variants to the networks with its shapes only", "[generated][tuning]") {
+    CHECK(winograd_kernels::has_variant_tuned_for(tuned_model));
+    CHECK(tiled_kernels::has_variant_tuned_for(tuned_model));
+    CHECK(grouped_kernels::has_variant_tuned_for(tuned_model));
+    CHECK_FALSE(mixed_kernels::has_variant_tuned_for(tuned_model));
+    CHECK_FALSE(winograd_kernels::has_variant_tuned_for("test-1-2"));
+}
+
+TEST_CASE("the CPU model chooses the variant: a covered one its own, any other the default", "[generated][tuning]") {
+    const std::string target(typenet::to_string(winograd_kernels::selected_target()));
+    typenet::set_cpu_model(tuned_model);
+    CHECK(typenet::cpu_model_in_effect() == tuned_model);
+    CHECK(winograd_kernels::selected_variant() == target + " tuned for test-1-1");
+    typenet::set_cpu_model("intel-6-99999");
+    CHECK(winograd_kernels::selected_variant() == target);
+    typenet::set_cpu_model(std::nullopt);
+    CHECK(typenet::cpu_model_in_effect() == typenet::this_cpu_model().key());
+}
+
+// Run by ctest with TYPENET_CPU_MODEL set (generated.cpu_model_from_environment.*).
+TEST_CASE("TYPENET_CPU_MODEL chooses the variant", "[.cpu_model_environment]") {
+    const char* env = std::getenv("TYPENET_CPU_MODEL");
+    REQUIRE(env != nullptr);
+    CHECK(typenet::cpu_model_in_effect() == env);
+    const std::string target(typenet::to_string(winograd_kernels::selected_target()));
+    const std::string expected = std::string(env) == tuned_model ? target + " tuned for " + env : target;
+    CHECK(winograd_kernels::selected_variant() == expected);
+    fixture<winograd_kernels> f(2, 7, 0.15f);
+    const auto [loss, correct] = winograd_kernels::evaluate(f.input, f.labels, 2, f.params, f.state);
+    CHECK(std::isfinite(loss));
+    CHECK(typenet::active_cpu_variant() == expected);
 }

@@ -5,10 +5,17 @@
 // environment variable TYPENET_CPU_TARGET=baseline|sse41|avx2|avx512, read
 // at the first call) caps that choice, for comparing targets or working
 // around a CPU quirk; it takes effect at the next call.
+//
+// A target may also have variants tuned for CPU models (generated from the
+// tuning databases, typenet_add_network). A call runs the variant tuned
+// for this CPU's model (cpu_model.hpp: "amd-25-1") if there is one, else
+// the target's default; set_cpu_model() (or TYPENET_CPU_MODEL=<model>)
+// chooses as if on another model.
 #pragma once
 
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +36,15 @@ cpu_target active_cpu_target();
 void limit_cpu_target(std::optional<cpu_target> highest);
 std::optional<cpu_target> cpu_target_limit();
 
+// The CPU model whose tuned variants calls run: this CPU's, unless
+// overridden. `model` std::nullopt returns to this CPU's own.
+std::string cpu_model_in_effect();
+void set_cpu_model(std::optional<std::string> model);
+
+// The variant the most recent pipeline call ran with, as a user reads it:
+// "avx2", or "avx2 tuned for amd-25-1".
+std::string active_cpu_variant();
+
 // Threads the pipelines use (Halide's thread pool); 0 means one per core.
 void set_threads(int threads);
 
@@ -40,6 +56,8 @@ cpu_target choose_cpu_target(std::span<const cpu_target> built);
 namespace detail {
 // Called by the network wrappers before every pipeline call.
 void before_pipeline_call();
+// Records the variant a call runs: the CPU model it was tuned for, or nullptr for the default.
+void record_variant(const char* tuned_for);
 [[noreturn]] void pipeline_failed(std::string_view pipeline, int status);
 }  // namespace detail
 

@@ -22,6 +22,7 @@
 #include <typenet/dsl.hpp>
 #include <vector>
 
+#include "cpu_model.hpp"
 #include "cpu_target.hpp"
 
 namespace typenet {
@@ -31,11 +32,34 @@ namespace typenet {
 // halide_buffer_t*, scalars by address.
 using pipeline_function = int (*)(void** args);
 
-// One build of a pipeline for one CPU target.
+// One build of a pipeline for one CPU target: the target's default, or a
+// variant tuned for one CPU model ("amd-25-1").
 struct pipeline_variant {
     cpu_target target;
     pipeline_function function;
+    const char* tuned_for = nullptr;
 };
+
+// The variant a call runs among `count`: the best target this CPU runs
+// (choose_cpu_target), in the build tuned for the CPU model in effect if
+// there is one, else that target's default. Records it as the active one.
+inline const pipeline_variant& choose_variant(const pipeline_variant* variants, std::size_t count) {
+    std::vector<cpu_target> built;
+    for (std::size_t i = 0; i < count; ++i) built.push_back(variants[i].target);
+    const cpu_target chosen = choose_cpu_target(built);
+    const std::string model = cpu_model_in_effect();
+    const pipeline_variant* fallback = nullptr;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (variants[i].target != chosen) continue;
+        if (variants[i].tuned_for && model == variants[i].tuned_for) {
+            detail::record_variant(variants[i].tuned_for);
+            return variants[i];
+        }
+        if (!variants[i].tuned_for) fallback = &variants[i];
+    }
+    detail::record_variant(nullptr);
+    return *fallback;
+}
 
 struct step_result {
     float loss = 0;   // mean over the batch
@@ -82,15 +106,9 @@ public:
         args_.push_back(const_cast<std::remove_const_t<T>*>(value));
     }
     void call(const pipeline_variant* variants, std::size_t count, std::string_view name) {
-        std::vector<cpu_target> built;
-        for (std::size_t i = 0; i < count; ++i) built.push_back(variants[i].target);
-        const cpu_target chosen = choose_cpu_target(built);
+        const pipeline_variant& variant = choose_variant(variants, count);
         before_pipeline_call();
-        for (std::size_t i = 0; i < count; ++i)
-            if (variants[i].target == chosen) {
-                if (int status = variants[i].function(args_.data())) pipeline_failed(name, status);
-                return;
-            }
+        if (int status = variant.function(args_.data())) pipeline_failed(name, status);
     }
 
 private:
@@ -154,9 +172,18 @@ public:
 
     // The CPU target the next call will run with (and now reports as active).
     static cpu_target selected_target() {
-        std::vector<cpu_target> built;
-        for (const pipeline_variant& v : Pipelines::infer) built.push_back(v.target);
-        return choose_cpu_target(built);
+        return choose_variant(Pipelines::infer, std::size(Pipelines::infer)).target;
+    }
+    // Whether a variant was generated for CPU model `model` ("amd-25-1").
+    static bool has_variant_tuned_for(std::string_view model) {
+        for (const pipeline_variant& v : Pipelines::infer)
+            if (v.tuned_for && model == v.tuned_for) return true;
+        return false;
+    }
+    // The variant the next call will run, as a user reads it ("avx2 tuned for amd-25-1").
+    static std::string selected_variant() {
+        choose_variant(Pipelines::infer, std::size(Pipelines::infer));
+        return active_cpu_variant();
     }
 
     // The network's output (class scores before the loss head) in inference mode.

@@ -39,7 +39,7 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
     constexpr Net net{};
     auto& nodes = lowering.nodes();
     const bool training = lowering.context().training();
-    schedule_context ctx(target, lowering.vars());
+    schedule_context ctx(target, lowering.vars(), lowering.context().tuning());
     const auto kind_of = [&](int i) { return nodes[std::size_t(i)].info.kind; };
 
     const dsl::training_segment& segment = lowering.segment();
@@ -93,7 +93,7 @@ template <class Net>
 void schedule_backward(network_lowering<Net>& lowering, const Halide::Target& target) {
     using dsl::layer_kind;
     constexpr Net net{};
-    schedule_context ctx(target, lowering.vars());
+    schedule_context ctx(target, lowering.vars(), lowering.context().tuning());
     auto& nodes = lowering.nodes();
     const dsl::training_segment& segment = lowering.segment();
     for (std::size_t i = std::size_t(segment.first_node); i < std::size_t(segment.end_node); ++i) {

@@ -35,11 +35,12 @@ public:
     static constexpr Net net{};
     static constexpr std::size_t node_count = dsl::nodes(net).size();
 
-    // `input` is the value segment.input_node, which the segment's nodes read.
+    // `input` is the value segment.input_node, which the segment's nodes
+    // read; `tuning`, the schedule choices to take (it must outlive this).
     network_lowering(const dsl::training_segment& segment, mode m, Func input, Func params, Func state, Expr batch,
-                     Expr seed, storage stored = {})
+                     Expr seed, storage stored, const tuning_table& tuning)
         : cx_(lowering_context::of(net, segment.input_node, m, std::move(params), std::move(state), std::move(batch),
-                                   std::move(seed), std::move(stored))),
+                                   std::move(seed), std::move(stored), tuning)),
           segment_(segment), input_(std::move(input)), nodes_(node_count), states_(node_count),
           d_out_is_sum_(node_count, false) {
         lower_all(std::make_index_sequence<node_count>{});

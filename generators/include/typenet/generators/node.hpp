@@ -18,6 +18,8 @@
 #include <typenet/dsl.hpp>
 #include <vector>
 
+#include "tuning.hpp"
+
 namespace typenet::gen {
 
 namespace dsl = typenet::dsl;
@@ -79,11 +81,13 @@ class lowering_context {
 public:
     // `input_node`: the value the lowered nodes read as the pipeline's input
     // (the network's input, or the value before a segment).
+    // `tuning`: the schedule choices of one CPU model (outlives the context).
     template <class Net>
     static lowering_context of(Net net, int input_node, mode m, Func params, Func state, Expr batch, Expr seed,
-                               storage stored) {
+                               storage stored, const tuning_table& tuning) {
         lowering_context cx(m, std::move(params), std::move(state), std::move(batch), std::move(seed),
                             std::move(stored));
+        cx.tuning_ = &tuning;
         for (const auto& e : dsl::parameter_layout(net)) cx.param_layout_.push_back(e);
         for (const auto& e : dsl::buffer_layout(net)) cx.buffer_layout_.push_back(e);
         cx.input_shape_ = dsl::input_shape(net);
@@ -104,6 +108,7 @@ public:
     const storage& stored() const { return stored_; }
     Func params() const { return params_; }
     Func state() const { return state_; }
+    const tuning_table& tuning() const { return *tuning_; }
 
     // The one node reading node i's output (or the network's input), or -1.
     int sole_reader(int i) const {
@@ -182,6 +187,7 @@ private:
     std::vector<int> sole_reader_;
     int network_input_reader_ = -1;
     int input_node_ = dsl::network_input;
+    const tuning_table* tuning_ = nullptr;
 };
 
 // A bias's gradient (conv, dense): the sum of d_acc per channel. A

@@ -10,7 +10,9 @@
 // for a 40-layer chain's training against 2 s for its inference).
 //
 // Every channel count and spatial size is a constant of the generated code;
-// only the batch size is a run-time extent.
+// only the batch size is a run-time extent. A GeneratorParam `tuning` names
+// a tuning database (tuning.hpp) whose choices the schedules take; without
+// it, they take their defaults.
 #pragma once
 
 #include <Halide.h>
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <typenet/dsl.hpp>
 #include <vector>
@@ -43,6 +46,9 @@ void dense_nchw(Param&& p, dsl::tensor_shape shape) {
 // C++ wrapper.
 template <class Net, class Self>
 class network_pipeline : public Halide::Generator<Self> {
+public:
+    Halide::GeneratorParam<std::string> tuning_file{"tuning", ""};
+
 protected:
     using InputBuffer = Halide::GeneratorInput<Halide::Buffer<>>;
     using OutputBuffer = Halide::GeneratorOutput<Halide::Buffer<>>;
@@ -81,6 +87,12 @@ protected:
         return segments[std::size_t(index)];
     }
     const dsl::training_segment& segment() const { return segment_; }
+    // The choices of the database `tuning` names, read once; none without it.
+    const tuning_table& tuning() {
+        if (!tuning_ && !tuning_file.value().empty()) tuning_ = read_tuning(tuning_file.value());
+        if (!tuning_) tuning_.emplace();
+        return *tuning_;
+    }
 
     InputBuffer& in(pipeline_argument a, std::size_t i = 0) { return *inputs_.at(a).at(i); }
     OutputBuffer& out(pipeline_argument a, std::size_t i = 0) { return *outputs_.at(a).at(i); }
@@ -153,6 +165,7 @@ private:
     }
 
     dsl::training_segment segment_{};
+    std::optional<tuning_table> tuning_;
     std::map<pipeline_argument, std::vector<InputBuffer*>> inputs_;
     std::map<pipeline_argument, std::vector<OutputBuffer*>> outputs_;
     Halide::GeneratorInput<uint32_t>* seed_ = nullptr;
@@ -175,7 +188,8 @@ public:
         };
         lowering_ = std::make_unique<network_lowering<Net>>(this->segment(), mode::inference, Func(this->in(input)),
                                                             Func(this->in(params)), Func(this->in(state)),
-                                                            this->batch(), Expr(0), storage{define_into, {}, {}, {}});
+                                                            this->batch(), Expr(0), storage{define_into, {}, {}, {}},
+                                                            this->tuning());
         const dims& v = lowering_->vars();
         Func scores = this->out(output);
         if (!scores.defined()) scores(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
@@ -216,7 +230,7 @@ public:
         lowering_ = std::make_unique<network_lowering<Net>>(segment, mode::training, Func(this->in(input)),
                                                             Func(this->in(params)), Func(this->in(state)),
                                                             this->batch(), this->seed_value(),
-                                                            storage{define_into, {}, {}, {}});
+                                                            storage{define_into, {}, {}, {}}, this->tuning());
         const dims& v = lowering_->vars();
         this->define_loss(*lowering_);
         const auto statistics = lowering_->new_state_outputs();
@@ -271,7 +285,8 @@ public:
         lowering_ = std::make_unique<network_lowering<Net>>(
             segment, mode::training, Func(this->in(input)), Func(this->in(params)), Func(this->in(batch_statistics)),
             this->batch(), this->seed_value(),
-            storage{{}, read_stored, gradient_into, input_gradient_into, /*state_is_batch_statistics=*/true});
+            storage{{}, read_stored, gradient_into, input_gradient_into, /*state_is_batch_statistics=*/true},
+            this->tuning());
         const dims& v = lowering_->vars();
         Func scores_gradient;
         if (segment.loss_head) {

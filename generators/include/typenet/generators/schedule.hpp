@@ -10,6 +10,7 @@
 #include <typenet/dsl.hpp>
 
 #include "node.hpp"
+#include "tuning.hpp"
 #include "winograd.hpp"
 
 namespace typenet::gen {
@@ -25,7 +26,8 @@ struct conv_weights {
 
 class schedule_context {
 public:
-    schedule_context(const Halide::Target& target, const dims& v) : v_(v) {
+    schedule_context(const Halide::Target& target, const dims& v, const tuning_table& tuning)
+        : v_(v), tuning_(tuning) {
         vec_ = target.natural_vector_size<float>();
         // Registers for accumulators: 32 vector registers with AVX-512, else 16.
         accumulators_ = target.has_feature(Halide::Target::AVX512) ? 24 : 12;
@@ -147,6 +149,9 @@ public:
         }
     }
 
+    // The choice the tuning database makes for a conv pass (the defaults where it has none).
+    conv_choice choose(const conv_key& key) const { return tuning_.choose(key); }
+
     // A convolution's reduction `acc` computed in register tiles of its stored
     // consumer (the conv's output, or the activation fused after it): a tile
     // is whole vectors of output columns by a few output channels, and every
@@ -156,27 +161,40 @@ public:
     // With `weights` given, a narrow map whose rows would waste vector lanes
     // is tiled the other way (conv_tiles_across_channels).
     //
+    // `choice` may ask for either orientation, the tile's vectors and
+    // channels, and the parallel grain; what cannot apply to the shape
+    // (channels that do not divide its count, a tile wider than the row)
+    // keeps the rule.
+    //
     // Returns the parallel loop (a quarter of an image, or a whole small
     // one), where producers the tiles read can be computed per task.
-    Var conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
-                   conv_weights weights = {}) const {
+    Var conv_tiles(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r, conv_weights weights,
+                   const conv_choice& choice) const {
+        using path = conv_choice::path;
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
-        // The tile width (whole vectors) that computes the fewest columns
-        // twice: tiles overlap at the end of a row (ShiftInwards).
+        // The tile width (whole vectors; `choice.vectors` of them where they
+        // fit the row) that computes the fewest columns twice: tiles overlap
+        // at the end of a row (ShiftInwards).
         int lanes = 0, vectors = 1, computed = 0;
-        for (int l = vec_; l >= 4 && l >= vec_ / 2; l /= 2)
-            for (int v : {2, 1}) {
-                const int t = l * v;
-                if (t > s.w) continue;
-                const int columns = (s.w + t - 1) / t * t;
-                if (lanes == 0 || columns < computed) lanes = l, vectors = v, computed = columns;
-            }
+        for (int wanted : {choice.vectors, 0}) {
+            for (int l = vec_; l >= 4 && l >= vec_ / 2; l /= 2)
+                for (int v : {2, 1}) {
+                    const int t = l * v;
+                    if (t > s.w || (wanted && v != wanted)) continue;
+                    const int columns = (s.w + t - 1) / t * t;
+                    if (lanes == 0 || columns < computed) lanes = l, vectors = v, computed = columns;
+                }
+            if (lanes > 0 || wanted == 0) break;
+        }
         const bool vector_x = lanes > 0;
         const bool wastes_lanes = !vector_x || lanes < vec_ || computed * 5 > s.w * 6;  // > 20% recomputed
         // Rows up to the register budget wide (the tiles themselves take 16
         // columns at most); wider rows waste little along x.
-        if (weights.f.defined() && wastes_lanes && s.c % vec_ == 0 && s.w <= accumulators_)
-            return conv_tiles_across_channels(acc, consumer, s, r, weights);
+        const bool across_fits = weights.f.defined() && s.c % vec_ == 0;
+        const bool across = choice.route == path::across_channels
+                                ? across_fits
+                                : choice.route != path::along_x && across_fits && wastes_lanes && s.w <= accumulators_;
+        if (across) return conv_tiles_across_channels(acc, consumer, s, r, weights, choice.parallel);
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
         // As many output channels as registers allow, dividing the channel count.
         const int budget = std::max(1, accumulators_ / (vector_x ? vectors : tile_x));
@@ -186,12 +204,13 @@ public:
                 tile_c = t;
                 break;
             }
+        if (choice.channels && s.c % choice.channels == 0 && choice.channels <= accumulators_) tile_c = choice.channels;
         Var xo("xo"), xi("xi"), co("co"), ci("ci");
         consumer.compute_root()
             .split(x, xo, xi, tile_x, Halide::TailStrategy::ShiftInwards)
             .split(c, co, ci, tile_c, Halide::TailStrategy::ShiftInwards)
             .reorder(xi, ci, xo, co, y, n);
-        const Var task = parallel_rows(consumer, s);
+        const Var task = parallel_rows(consumer, s, choice.parallel);
         if (vector_x) consumer.vectorize(xi, lanes);
         acc.compute_at(consumer, xo).reorder(x, c, y, n);
         acc.update().reorder(x, c, r.x, r.y, r.z, y, n).unroll(c);
@@ -205,17 +224,22 @@ public:
         return task;
     }
 
-    // Parallel tasks over the batch of a consumer whose outer loops are y, n:
-    // whole images when they are small, else quarters of one (a task per row
-    // is too short to pay for itself, and a producer computed per task
-    // recomputes fewer rows of halo).
-    Var parallel_rows(Func consumer, const dsl::tensor_shape& s) const {
-        if (s.h * s.w < 256) {
+    // Parallel tasks over the batch of a consumer whose outer loops are y, n.
+    // By default whole images when they are small, else quarters of one (a
+    // task per row is too short to pay for itself, and a producer computed
+    // per task recomputes fewer rows of halo); `grain` may ask for either,
+    // or a task per row.
+    Var parallel_rows(Func consumer, const dsl::tensor_shape& s,
+                      conv_choice::grain grain = conv_choice::grain::automatic) const {
+        using enum conv_choice::grain;
+        if (grain == automatic) grain = s.h * s.w < 256 ? images : quarters;
+        if (grain == images || s.h == 1) {
             consumer.parallel(v_.n);
             return v_.n;
         }
+        const int rows_per_task = grain == quarters ? (s.h + 3) / 4 : 1;
         Var yo("yo"), yi("yi"), task("task");
-        consumer.split(v_.y, yo, yi, (s.h + 3) / 4, Halide::TailStrategy::ShiftInwards).fuse(yo, v_.n, task).parallel(task);
+        consumer.split(v_.y, yo, yi, rows_per_task, Halide::TailStrategy::ShiftInwards).fuse(yo, v_.n, task).parallel(task);
         return task;
     }
 
@@ -227,11 +251,11 @@ public:
     // channels (a dense load, a shuffle, dense row stores): reading it
     // column by column would gather.
     Var conv_tiles_across_channels(Func acc, Func consumer, const dsl::tensor_shape& s, const RDom& r,
-                                   conv_weights weights) const {
+                                   conv_weights weights, conv_choice::grain grain) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         Var co("co"), ci("ci");
         consumer.compute_root().split(c, co, ci, vec_).reorder(x, ci, co, y, n);
-        const Var task = parallel_rows(consumer, s);
+        const Var task = parallel_rows(consumer, s, grain);
         Var tile = co;
         if (s.w >= 8) {
             Var xo("xo"), xi("xi");
@@ -281,9 +305,11 @@ public:
     // consumer's rows. `acc` is the conv of shape `s`; `padded`, where
     // defined, its zero-bordered input of shape `in`, copied per image.
     // The per-row buffers live on the stack: on the heap they were
-    // thousands of allocations a batch.
+    // thousands of allocations a batch. The parallel tasks are whole images
+    // by default; `grain` may ask for quarters of one or a task per row of
+    // tiles, which a batch smaller than the threads needs to use them all.
     void conv_winograd(winograd_conv& w, Func acc, Func consumer, const dsl::tensor_shape& s, Func padded,
-                       const dsl::tensor_shape& in) const {
+                       const dsl::tensor_shape& in, conv_choice::grain grain) const {
         const auto& [x, y, c, n] = std::tie(v_.x, v_.y, v_.c, v_.n);
         Var yo("yo"), yi("yi"), co("co"), ci("ci"), xo("xo"), xi("xi");
         consumer.compute_root()
@@ -292,13 +318,21 @@ public:
             .split(x, xo, xi, 8, Halide::TailStrategy::ShiftInwards)
             .reorder(xi, ci, xo, co, yi, yo, n)
             .vectorize(xi)
-            .unroll(ci)
-            .parallel(n);
+            .unroll(ci);
+        Var task = n, row = yo;  // the parallel loop, and the loop over rows of tiles
+        if (grain == conv_choice::grain::quarters || grain == conv_choice::grain::rows) {
+            const int tile_rows = s.h / 2;
+            const int per_task = grain == conv_choice::grain::quarters ? (tile_rows + 3) / 4 : 1;
+            Var yoo("yoo"), yoi("yoi"), fused("task");
+            consumer.split(yo, yoo, yoi, per_task, Halide::TailStrategy::GuardWithIf).fuse(yoo, n, fused);
+            task = fused, row = yoi;
+        }
+        consumer.parallel(task);
         rows_from_channels_innermost(acc, consumer, xo);
 
         // The two output rows from the products: each tile's 2x2 outputs unrolled.
         Var tx("tx"), i("i"), ty("ty"), j("j");
-        acc.compute_at(consumer, yo)
+        acc.compute_at(consumer, row)
             .reorder_storage(c, x, y, n)
             .split(x, tx, i, 2)
             .split(y, ty, j, 2)
@@ -318,7 +352,7 @@ public:
         // summed over the input channels in registers, then copied there.
         Var to("to"), ti("ti");
         Func products = w.product.in();
-        products.compute_at(consumer, yo)
+        products.compute_at(consumer, row)
             .reorder_storage(m[2], m[3], m[0], m[1], m[4], m[5])
             .split(m[2], co, ci, vec_)
             .split(m[3], to, ti, tile_run)
@@ -332,7 +366,7 @@ public:
         const auto v = w.input.args();  // a, b, ci, tx, ty, n
         int lanes = vec_;
         while (lanes > 4 && lanes > tiles) lanes /= 2;
-        w.input.compute_at(consumer, yo)
+        w.input.compute_at(consumer, row)
             .reorder_storage(v[3], v[2], v[0], v[1], v[4], v[5])
             .reorder(v[3], v[0], v[1], v[2])
             .vectorize(v[3], lanes)
@@ -342,7 +376,7 @@ public:
 
         const auto u = w.weights.args();  // a, b, ci, co
         w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
-        if (padded.defined()) padded_per_task(padded, consumer, n, in);
+        if (padded.defined()) padded_per_task(padded, consumer, task, in);
     }
 
     // `copy`, a wrapper of `source` (x, y, c, n) whose rows are `width`
@@ -459,6 +493,7 @@ private:
     static constexpr int images_per_sum_chunk = 8;
 
     const dims& v_;
+    const tuning_table& tuning_;
     int vec_ = 8;
     int accumulators_ = 12;
 };

@@ -50,6 +50,23 @@ struct conv_state {
     bool dense_channels() const { return groups == 1; }
 };
 
+// The tuning database's key for one pass of conv `l`.
+inline conv_key conv_key_of(const lowered_node& l, const conv_state& s, conv_pass pass) {
+    const dsl::tensor_shape& in = l.info.in;
+    const dsl::tensor_shape& out = l.info.out;
+    const dsl::window& w = *l.info.slides;
+    return {pass, {in.c, in.h, in.w}, {out.c, out.h, out.w}, w.kh, w.stride, w.dilation, s.groups};
+}
+
+// Whether a pass takes Winograd's tiles: where they fit a plain trained
+// conv (`fits`), unless the tuning database chose another path.
+inline bool takes_winograd(const lowering_context& cx, const lowered_node& l, const conv_state& s, conv_pass pass,
+                           bool fits) {
+    if (!fits || !s.trained || !s.dense_channels()) return false;
+    const auto route = cx.tuning().choose(conv_key_of(l, s, pass)).route;
+    return route == conv_choice::path::automatic || route == conv_choice::path::winograd;
+}
+
 template <class L>
 conv_state make_conv_state(lowering_context& cx, const lowered_node& l) {
     conv_state s;
@@ -86,7 +103,7 @@ inline void conv_forward(lowering_context& cx, lowered_node& l, conv_state& s) {
     // it in registers per tile of the output.
     s.acc = Func(l.name + "_acc");
     l.out = cx.output_func(l);
-    if (s.trained && s.dense_channels() && winograd_fits(win, l.info.in, l.info.out)) {
+    if (takes_winograd(cx, l, s, conv_pass::forward, winograd_fits(win, l.info.in, l.info.out))) {
         s.winograd = winograd_f2x3(l.name, s.weights, s.padded, s.bias, win.pad, l.info.in.c, s.acc, x, y, c, n);
     } else {
         // Output channel c reads its group's input channels.
@@ -168,7 +185,7 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
     s.d_acc(x, y, c, n) = l.d_out(x, y, c, n);
     if (s.trained) {
         Func dw = cx.gradient_func(l, "weight");
-        if (s.dense_channels() && winograd_fits(win, in, out)) {
+        if (takes_winograd(cx, l, s, conv_pass::weight_gradient, winograd_fits(win, in, out))) {
             s.winograd_dw = winograd_f2x3_weight_gradient(l.name, s.padded, p, s.d_acc, out, cx.batch(), dw);
         } else {
             Var kx("kx"), ky("ky"), ci("ci"), co("co");
@@ -198,7 +215,7 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
     }
     if (by_phase) return phased_input_gradient(cx, l, s);
     s.d_in_acc = Func(l.name + "_dx_acc");
-    if (s.trained && s.dense_channels() && winograd_fits(win, out, in)) {
+    if (takes_winograd(cx, l, s, conv_pass::input_gradient, winograd_fits(win, out, in))) {
         // A convolution of d_acc, padded by 2 - p, with the kernel turned
         // half a turn and its channels swapped.
         Var kx("kx"), ky("ky"), ci("ci"), co("co");
@@ -219,13 +236,15 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
 inline void schedule_conv_forward(const schedule_context& ctx, lowered_node& l, conv_state& s, Func consumer) {
     ctx.parameter_sized(s.weights);
     const bool padded = l.info.slides->pad > 0;
+    const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::forward));
     if (s.winograd) {
-        ctx.conv_winograd(*s.winograd, s.acc, consumer, l.info.out, padded ? s.padded : Func(), l.info.in);
+        ctx.conv_winograd(*s.winograd, s.acc, consumer, l.info.out, padded ? s.padded : Func(), l.info.in,
+                          choice.parallel);
         return;
     }
     conv_weights across;
     if (s.dense_channels()) across.f = s.weights;
-    const Var task = ctx.conv_tiles(s.acc, consumer, l.info.out, s.r, across);
+    const Var task = ctx.conv_tiles(s.acc, consumer, l.info.out, s.r, across, choice);
     if (padded) ctx.padded_per_task(s.padded, consumer, task, l.info.in);
 }
 
@@ -343,8 +362,13 @@ inline void conv_weight_gradient_winograd(const schedule_context& ctx, const low
 // the input channels. A grouped conv takes this path when each vector of
 // output channels lies within one group (so it reads one input channel);
 // other shapes keep vectors along x.
+//
+// The tuning database may ask for vectors along x, for channel vectors
+// where they apply (even with one input channel per group), and for the
+// images per chunk.
 inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func dw) {
     if (s.winograd_dw) return conv_weight_gradient_winograd(ctx, l, s);
+    const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::weight_gradient));
     const RDom& r = s.r_dw;
     const auto& out = l.info.out;
     const auto args = dw.args();
@@ -358,11 +382,12 @@ inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node
         if (out.c % (lanes * v) == 0 && taps * v <= ctx.accumulators()) co_vectors = v;
     // With one input channel, the channel-last copy of d_out costs more
     // than the products it would feed.
-    if (group_out % lanes != 0 || co_vectors == 0 || s.group_in(l) == 1)
+    const bool one_input = s.group_in(l) == 1 && choice.route != conv_choice::path::channel_vectors;
+    if (group_out % lanes != 0 || co_vectors == 0 || one_input || choice.route == conv_choice::path::along_x)
         return conv_weight_gradient_along_x(ctx, l, s, dw);
 
     const int pixels = out.w * out.h;
-    const int chunk = std::max(1, 4096 / pixels);
+    const int chunk = choice.images ? choice.images : std::max(1, 4096 / pixels);
     const int block = lanes * co_vectors;
     Halide::RVar rno("rno"), rni("rni");
     Var b("b"), coo("coo"), coi("coi"), task("task");
@@ -401,8 +426,10 @@ inline void schedule_conv_backward(const schedule_context& ctx, lowered_node& l,
             ctx.channel_sums(g.grad, l.info.out);  // the bias's
     }
     if (l.d_in.empty()) return;
+    const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::input_gradient));
     if (s.winograd_d_in) {
-        ctx.conv_winograd(*s.winograd_d_in, s.d_in_acc, l.d_in[0], l.info.in, s.d_spread, l.info.out);
+        ctx.conv_winograd(*s.winograd_d_in, s.d_in_acc, l.d_in[0], l.info.in, s.d_spread, l.info.out,
+                          choice.parallel);
         return;
     }
     conv_weights across{Func(), /*input_gradient=*/true};
@@ -411,14 +438,14 @@ inline void schedule_conv_backward(const schedule_context& ctx, lowered_node& l,
         const int st = l.info.slides->stride;
         const dsl::tensor_shape phase_shape{l.info.in.c, (l.info.in.h + st - 1) / st, (l.info.in.w + st - 1) / st};
         for (input_gradient_phase& phase : s.phases) {
-            const Var task = ctx.conv_tiles(phase.acc, phase.out, phase_shape, phase.r, across);
+            const Var task = ctx.conv_tiles(phase.acc, phase.out, phase_shape, phase.r, across, choice);
             ctx.padded_per_task(s.d_spread.in(phase.acc), phase.out, task, l.info.out);
         }
         ctx.elementwise(l.d_in[0], l.info.in);
         return;
     }
     // Zero-padded per task, while it stays in cache, rather than checked at every load.
-    const Var task = ctx.conv_tiles(s.d_in_acc, l.d_in[0], l.info.in, s.r_d_in, across);
+    const Var task = ctx.conv_tiles(s.d_in_acc, l.d_in[0], l.info.in, s.r_d_in, across, choice);
     ctx.padded_per_task(s.d_spread, l.d_in[0], task, l.info.out);
 }
 
