@@ -47,9 +47,10 @@ struct tuner_options {
     int batch = 64;
     double budget_seconds = 600;
     double turn_ms = 60;   // time per turn of a race between a candidate and the default
-    // A candidate must beat the default by this fraction in the final race:
-    // the same code raced against itself here came out up to 4% apart in
-    // most races (and, rarely, 1.5x, when the machine stalled for a turn).
+    // A candidate must beat the default by this fraction (the median ratio
+    // of the final race's rounds): the same code raced against itself here
+    // came out up to 4% apart in most races, and, when the machine stalled
+    // for a turn, 1.5x.
     double margin = 0.05;
 };
 
@@ -60,8 +61,9 @@ inline std::vector<conv_choice> tile_candidates(const conv_key& k, const conv_ma
     using path = conv_choice::path;
     using grain = conv_choice::grain;
     std::vector<conv_choice> out{conv_choice{}};
+    // Where Winograd's tiles fit, the default is Winograd by images.
     if (winograd)
-        for (grain g : {grain::images, grain::quarters, grain::rows}) out.push_back({path::winograd, 0, 0, g, 0});
+        for (grain g : {grain::quarters, grain::rows}) out.push_back({path::winograd, 0, 0, g, 0});
     // The largest channel counts dividing the map's that fit beside v vectors.
     const auto channel_counts = [&](int v) {
         std::vector<int> counts;
@@ -82,8 +84,7 @@ inline std::vector<conv_choice> tile_candidates(const conv_key& k, const conv_ma
 
 inline std::vector<conv_choice> weight_gradient_candidates(const conv_key& k, bool winograd, int vec) {
     using path = conv_choice::path;
-    std::vector<conv_choice> out{conv_choice{}};
-    if (winograd) out.push_back({path::winograd, 0, 0, conv_choice::grain::automatic, 0});
+    std::vector<conv_choice> out{conv_choice{}};  // Winograd's where it fits
     out.push_back({path::along_x, 0, 0, conv_choice::grain::automatic, 0});
     const int group_out = k.out.c / k.groups;
     int lanes = vec;
@@ -113,17 +114,27 @@ inline double fastest_ms(const std::function<void()>& run, double ms) {
 
 // `a` and `b` timed turn about, `rounds` times each: the machine's pace
 // drifts by tens of percent over seconds here (a shared virtual machine),
-// so two candidates are compared over the same stretch of time.
-inline std::pair<double, double> race(const std::function<void()>& a, const std::function<void()>& b, int rounds,
-                                      double ms_per_turn) {
+// so two candidates are compared over the same stretch of time. Returns
+// each one's fastest run and the median over the rounds of b's time over
+// a's, which one stalled turn cannot move.
+struct race_result {
+    double a_ms, b_ms, ratio;
+};
+inline race_result race(const std::function<void()>& a, const std::function<void()>& b, int rounds,
+                        double ms_per_turn) {
     b();  // the first run pays for allocations and page faults
-    double fastest_a = 0, fastest_b = 0;
+    race_result result{0, 0, 0};
+    std::vector<double> ratios;
     for (int r = 0; r < rounds; ++r) {
         const double ta = fastest_ms(a, ms_per_turn), tb = fastest_ms(b, ms_per_turn);
-        fastest_a = r == 0 ? ta : std::min(fastest_a, ta);
-        fastest_b = r == 0 ? tb : std::min(fastest_b, tb);
+        result.a_ms = r == 0 ? ta : std::min(result.a_ms, ta);
+        result.b_ms = r == 0 ? tb : std::min(result.b_ms, tb);
+        ratios.push_back(tb / ta);
     }
-    return {fastest_a, fastest_b};
+    std::sort(ratios.begin(), ratios.end());
+    result.ratio = ratios.size() % 2 ? ratios[ratios.size() / 2]
+                                     : (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]) / 2;
+    return result;
 }
 
 // The training pipelines of network Sub (one segment, no loss head, no
@@ -410,27 +421,27 @@ private:
                 std::printf("  %s %s: does not compile: %s\n", pass, to_string(c).c_str(), e.what());
                 continue;
             }
-            const auto [d, t] = race(default_run, run, 2, options_.turn_ms);
-            default_ms = default_ms == 0 ? d : std::min(default_ms, d);
-            ratios.emplace_back(to_string(c), t / d);
-            if (t / d < best_ratio) best_ratio = t / d, record.choice = c, best_run = run;
-        }
-        double chosen_ms = default_ms;
-        if (!record.choice.is_default()) {
-            // The record keeps this race's pair, which decided.
-            const auto [d, t] = race(default_run, best_run, 4, 2.5 * options_.turn_ms);
-            if (t > d * (1 - options_.margin)) {
-                record.choice = conv_choice{};
-                default_ms = chosen_ms = std::min(default_ms, d);
-            } else {
-                default_ms = d, chosen_ms = t;
-            }
+            const race_result r = race(default_run, run, 3, options_.turn_ms);
+            default_ms = default_ms == 0 ? r.a_ms : std::min(default_ms, r.a_ms);
+            ratios.emplace_back(to_string(c), r.ratio);
+            if (r.ratio < best_ratio) best_ratio = r.ratio, record.choice = c, best_run = run;
         }
         if (ratios.empty()) default_ms = fastest_ms(default_run, options_.turn_ms);
+        double chosen_ms = default_ms;
+        if (!record.choice.is_default()) {
+            // The record keeps this race's times, which decided.
+            const race_result r = race(default_run, best_run, 7, 1.5 * options_.turn_ms);
+            if (r.ratio > 1 - options_.margin) {
+                record.choice = conv_choice{};
+                default_ms = chosen_ms = std::min(default_ms, r.a_ms);
+            } else {
+                default_ms = r.a_ms, chosen_ms = r.a_ms * r.ratio;
+            }
+        }
         record.default_ms = default_ms;
         record.ms = chosen_ms;
-        // Candidates' times as their ratio to the default in their own
-        // race times the default's time: races at different moments are
+        // Candidates' times as their median ratio to the default in their
+        // own race times the default's time: races at different moments are
         // comparable that way, raw times are not.
         record.tried.emplace_back("default", default_ms);
         for (const auto& [name, ratio] : ratios) record.tried.emplace_back(name, ratio * default_ms);

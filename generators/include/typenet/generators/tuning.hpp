@@ -343,7 +343,8 @@ inline std::string format_tuning(const tuning_table& t) {
     out << "# typenet tuning database: written by tools/tune, read by typenet_add_network.\n"
         << "# One conv pass per line: its shape, the choice measured fastest, its time and the\n"
         << "# default's (ms per batch of 64 in the pass's pipeline, from their last race), and\n"
-        << "# every candidate tried, as its ratio to the default in their race times the default's ms.\n";
+        << "# every candidate tried, as its time over the default's in their race (the median of\n"
+        << "# the rounds) times the default's ms.\n";
     out << "cpu " << t.cpu << "\n";
     if (!t.name.empty()) out << "name " << t.name << "\n";
     out << "targets";
