@@ -12,7 +12,8 @@
 #
 # Tuned variants: every tuning database in TUNING_DIR (default
 # TYPENET_TUNING_DIR; files <cpu model>.tuning, written by the tuner) that
-# holds a record for one of the network's conv shapes adds, for each target
+# holds a choice other than the default for one of the network's conv
+# shapes adds, for each target
 # it was measured with, a variant generated with its choices. The runtime
 # runs it on that CPU model (typenet::cpu_variant). `tune_<name>` (a target
 # outside `all`) runs the tuner for the network on this machine and merges
@@ -152,8 +153,8 @@ function(_typenet_target_tag target out)
 endfunction()
 
 # The builds of a network: one per target, then, for every database in
-# <dir> with a record for one of the network's conv shapes, one per target
-# of those it names that is built. Each "target|cpu model|database"; the
+# <dir> with a record for one of the network's conv shapes that is not the
+# default, one per target of those it names that is built. Each "target|cpu model|database"; the
 # plain builds' cpu model and database are "-".
 function(_typenet_tuned_variants dir conv_shapes targets out databases_out)
   set(variants "")
@@ -163,13 +164,17 @@ function(_typenet_tuned_variants dir conv_shapes targets out databases_out)
   set(used "")
   file(GLOB databases "${dir}/*.tuning")
   foreach(database IN LISTS databases)
-    file(READ "${database}" content)
+    # Records whose choice is the default would generate the default again.
+    file(STRINGS "${database}" records REGEX " choice=")
+    list(FILTER records EXCLUDE REGEX " choice=default ")
     set(matches FALSE)
-    foreach(shape IN LISTS conv_shapes)
-      string(FIND "${content}" " ${shape} choice=" at)
-      if(at GREATER -1)
-        set(matches TRUE)
-      endif()
+    foreach(record IN LISTS records)
+      foreach(shape IN LISTS conv_shapes)
+        string(FIND "${record}" " ${shape} choice=" at)
+        if(at GREATER -1)
+          set(matches TRUE)
+        endif()
+      endforeach()
     endforeach()
     if(NOT matches)
       continue()
