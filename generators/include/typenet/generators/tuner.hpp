@@ -342,8 +342,7 @@ private:
         if constexpr (info.kind == dsl::layer_kind::conv) {
             using Sub = std::remove_cvref_t<decltype(conv_alone<Net, I>())>;
             const dsl::window& w = *info.slides;
-            const dsl::tensor_entry& weight = dsl::parameter_layout(net)[first_tensor_of(I)];
-            const int groups = info.in.c / weight.dims[1];
+            const int groups = dsl::node_type<Net, I>::groups;
             const conv_key forward{conv_pass::forward, {info.in.c, info.in.h, info.in.w},
                                    {info.out.c, info.out.h, info.out.w}, w.kh, w.stride, w.dilation, groups};
             for (const job& j : jobs_)
@@ -377,16 +376,6 @@ private:
             jobs_.push_back(
                 {key, weight_gradient_candidates(key, plain && winograd_fits(win, info.in, info.out), vec), build_backward});
         }
-    }
-
-    static constexpr std::size_t first_tensor_of(std::size_t node) {
-        const auto& layout = dsl::parameter_layout(net);
-        const std::string_view path = dsl::nodes(net)[node].path.view();
-        for (std::size_t t = 0; t < layout.size(); ++t) {
-            const std::string_view name = layout[t].name.view();
-            if (name.size() > path.size() && name.substr(0, path.size()) == path && name[path.size()] == '.') return t;
-        }
-        return 0;
     }
 
     // Measures a job's candidates for at most `seconds` (the default
