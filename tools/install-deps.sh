@@ -14,7 +14,8 @@ packages=(
   zlib1g-dev                     # gzip-compressed IDX data
   nlohmann-json3-dev             # safetensors headers
   libcli11-dev                   # the samples' command lines
-  libstb-dev pkg-config          # the samples' images (PNG, JPEG)
+  libstb-dev pkg-config          # the samples' charts (PNG out)
+  libpng-dev libjpeg62-turbo-dev # the samples' images in (PNG, JPEG)
   dataset-fashion-mnist          # the main job's data
 )
 if [ "${1:-}" = "--tests" ]; then

@@ -1,6 +1,7 @@
 #include <typenet/checkpoint.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -39,6 +40,19 @@ std::string shape_words(const std::vector<std::int64_t>& shape) {
 }
 }  // namespace
 
+// More epochs than any run takes: the trainer counts them in an int.
+constexpr long long max_epochs = 1'000'000;
+
+std::optional<long long> count_in(const checkpoint_metadata& metadata, const std::string& key) {
+    const auto found = metadata.find(key);
+    if (found == metadata.end()) return std::nullopt;
+    const std::string& text = found->second;
+    long long value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+    return value;
+}
+
 void save_checkpoint(const std::filesystem::path& path, const training_state_view& state, checkpoint_metadata metadata) {
     safetensors_file file;
     for (const model_tensor& t : model_tensors(state)) {
@@ -68,6 +82,8 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
         throw checkpoint_error("typenet: checkpoint " + path.string() + " does not fit this network: " + what);
     };
     const std::vector<model_tensor> expected = model_tensors(state);
+    if (const auto epoch = count_in(file.metadata, "epoch"); file.metadata.count("epoch") && (!epoch || *epoch > max_epochs))
+        fail("its epoch metadata, \"" + file.metadata.at("epoch") + "\", is not a count");
 
     // Validate everything before touching the caller's buffers.
     for (const model_tensor& t : expected) {
@@ -98,10 +114,9 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
                                    ", not " + std::string(mine) + "; resume with --optimizer " + saved->second);
         const auto steps = file.metadata.find("optimizer_steps");
         if (steps == file.metadata.end()) fail("its optimizer_steps metadata is missing");
-        char* end = nullptr;
-        optimizer_steps = std::strtoll(steps->second.c_str(), &end, 10);
-        if (optimizer_steps < 0 || end == steps->second.c_str() || *end != '\0')
+        if (!count_in(file.metadata, "optimizer_steps"))
             fail("its optimizer_steps metadata, \"" + steps->second + "\", is not a count");
+        optimizer_steps = *count_in(file.metadata, "optimizer_steps");
         optimizer_state = state.optim->state();
         for (const auto& [state_name, values] : optimizer_state)
             for (const dsl::tensor_entry& e : state.param_layout) {

@@ -7,6 +7,8 @@
 namespace typenet {
 
 namespace {
+constexpr std::uint32_t max_side = 1u << 15;  // a side that fits the dsl's int shapes with room to multiply
+
 std::filesystem::path find_file(const std::filesystem::path& dir, const std::string& name) {
     for (const std::filesystem::path candidate : {dir / (name + ".gz"), dir / name})
         if (std::filesystem::exists(candidate)) return candidate;
@@ -30,6 +32,10 @@ image_set load_mnist_format(const std::filesystem::path& dir, const std::string&
     if (images.dims[0] != labels.dims[0])
         throw data_error(images_path.string() + " holds " + std::to_string(images.dims[0]) + " images but " +
                          labels_path.string() + " holds " + std::to_string(labels.dims[0]) + " labels");
+    if (images.dims[1] > max_side || images.dims[2] > max_side)
+        throw data_error(images_path.string() + ": declares images of " + std::to_string(images.dims[1]) + "x" +
+                         std::to_string(images.dims[2]) + " pixels; at most " + std::to_string(max_side) +
+                         " a side are supported");
     image_set set;
     set.shape = {1, int(images.dims[1]), int(images.dims[2])};
     set.pixels = std::move(images.values);

@@ -1,12 +1,17 @@
 #include <typenet/safetensors.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
@@ -84,6 +89,25 @@ struct temporary_file {
         if (!keep) ::unlink(path.c_str());
     }
 };
+// A run killed while saving leaves its temporary file behind; the next save
+// beside it removes those whose process is gone (on this machine: a writer on
+// another host sharing the folder is not asked, so one of its PIDs that is
+// free here loses its temporary file and its save fails with a message).
+void remove_stale_temporaries(const std::filesystem::path& path) {
+    const std::string prefix = path.filename().string() + ".tmp-";
+    const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with(prefix)) continue;
+        pid_t pid = 0;
+        const char* digits = name.data() + prefix.size();
+        const auto [end, error] = std::from_chars(digits, name.data() + name.size(), pid);
+        if (error != std::errc() || end != name.data() + name.size() || pid <= 0 || pid == ::getpid()) continue;
+        if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+        std::filesystem::remove(entry.path(), ec);
+    }
+}
 }  // namespace
 
 void write_safetensors(const std::filesystem::path& path, const safetensors_file& file) {
@@ -119,78 +143,114 @@ void write_safetensors(const std::filesystem::path& path, const safetensors_file
         ::fsync(dir_fd);
         ::close(dir_fd);
     }
+    remove_stale_temporaries(path);
 }
 
+namespace {
+// The safetensors format's own limit on the JSON header.
+constexpr std::uint64_t max_header_bytes = 100u << 20;
+
+struct placed_tensor {
+    std::uint64_t begin, end;
+    std::size_t index;  // in safetensors_file::tensors
+};
+
+// `entry`'s dtype, shape and data offsets, each checked against the data
+// section's size before anything is allocated for it.
+placed_tensor read_entry(const std::string& name, const nlohmann::json& entry, std::uint64_t data_size,
+                         stored_tensor& t, const std::function<void(const std::string&)>& fail) {
+    const std::string quoted = "tensor \"" + name + "\"";
+    if (!entry.is_object()) fail(quoted + " is not a JSON object");
+    const auto dtype = entry.find("dtype"), shape = entry.find("shape"), offsets = entry.find("data_offsets");
+    if (dtype == entry.end() || shape == entry.end() || offsets == entry.end())
+        fail(quoted + " lacks dtype, shape or data_offsets");
+    if (!dtype->is_string() || dtype_size(dtype->get<std::string>()) == 0)
+        fail(quoted + " has unknown dtype " + dtype->dump());
+    const auto count = [](const nlohmann::json& v) { return v.is_number_unsigned(); };
+    if (!shape->is_array() || shape->size() > 8 || !std::all_of(shape->begin(), shape->end(), count))
+        fail(quoted + " has a shape that is not a list of at most 8 non-negative integers: " + shape->dump());
+    if (!offsets->is_array() || offsets->size() != 2 || !std::all_of(offsets->begin(), offsets->end(), count))
+        fail(quoted + " has data_offsets that are not two non-negative integers: " + offsets->dump());
+    t.name = name;
+    t.dtype = dtype->get<std::string>();
+    std::uint64_t bytes = dtype_size(t.dtype);
+    for (const auto& d : *shape) {
+        const std::uint64_t n = d.get<std::uint64_t>();
+        if (n > std::uint64_t(std::numeric_limits<std::int64_t>::max()) || __builtin_mul_overflow(bytes, n, &bytes))
+            fail(quoted + " has a shape " + shape->dump() + " whose size overflows");
+        t.shape.push_back(std::int64_t(n));
+    }
+    const std::uint64_t begin = (*offsets)[0].get<std::uint64_t>(), end = (*offsets)[1].get<std::uint64_t>();
+    if (begin > end || end > data_size)
+        fail(quoted + " lies outside the file's data; the file is truncated or damaged");
+    if (end - begin != bytes)
+        fail(quoted + " has " + std::to_string(end - begin) + " bytes, which does not match its dtype and shape " +
+             t.shape_text());
+    return {begin, end, 0};
+}
+}  // namespace
+
 safetensors_file read_safetensors(const std::filesystem::path& path) {
-    const auto fail = [&](const std::string& what) -> void {
+    const std::function<void(const std::string&)> fail = [&](const std::string& what) {
         throw checkpoint_error("typenet: checkpoint " + path.string() + ": " + what);
     };
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) fail("cannot be opened: no such file");
+    if (!std::filesystem::is_regular_file(path, ec)) fail("is not a file");
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot be opened (no such file?)");
-    in.seekg(0, std::ios::end);
-    const auto file_size = static_cast<std::uint64_t>(in.tellg());
-    in.seekg(0);
+    if (!in) fail("cannot be opened");
+    const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+    if (ec) fail("cannot be read (" + ec.message() + ")");
     std::uint64_t length = 0;
     if (file_size < 8 || !in.read(reinterpret_cast<char*>(&length), 8)) fail("is too short for a safetensors header");
     if (length > file_size - 8) fail("declares a header of " + std::to_string(length) + " bytes but the file has " +
                                      std::to_string(file_size) + " bytes in all; it is truncated or not safetensors");
+    if (length > max_header_bytes)
+        fail("declares a header of " + std::to_string(length) + " bytes, more than safetensors' limit of 100 MB");
     std::string text(length, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(length));
-    nlohmann::json header = nlohmann::json::parse(text, nullptr, false);
+    if (!in.read(text.data(), static_cast<std::streamsize>(length))) fail("cannot be read");
+    const nlohmann::json header = nlohmann::json::parse(text, nullptr, false);
     if (header.is_discarded() || !header.is_object()) fail("its header is not a JSON object; the file is damaged");
 
     const std::uint64_t data_size = file_size - 8 - length;
-    std::vector<std::byte> data(data_size);
-    if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data_size))) fail("cannot be read");
-
     safetensors_file out;
-    struct placed {
-        std::uint64_t begin, end;
-        std::string name;
-    };
-    std::vector<placed> spans;
-    for (auto& [name, entry] : header.items()) {
+    std::vector<placed_tensor> spans;
+    for (const auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
             if (!entry.is_object()) fail("__metadata__ is not an object");
-            for (auto& [key, value] : entry.items()) {
+            for (const auto& [key, value] : entry.items()) {
                 if (!value.is_string()) fail("metadata \"" + key + "\" is not a string");
                 out.metadata[key] = value.get<std::string>();
             }
             continue;
         }
-        try {
-            stored_tensor t;
-            t.name = name;
-            t.dtype = entry.at("dtype").get<std::string>();
-            t.shape = entry.at("shape").get<std::vector<std::int64_t>>();
-            const auto offsets = entry.at("data_offsets").get<std::vector<std::uint64_t>>();
-            if (dtype_size(t.dtype) == 0) fail("tensor \"" + name + "\" has unknown dtype " + t.dtype);
-            if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size)
-                fail("tensor \"" + name + "\" lies outside the file's data; the file is truncated or damaged");
-            for (std::int64_t d : t.shape)
-                if (d < 0) fail("tensor \"" + name + "\" has a negative dimension");
-            if (offsets[1] - offsets[0] != std::uint64_t(t.elements()) * dtype_size(t.dtype))
-                fail("tensor \"" + name + "\" has " + std::to_string(offsets[1] - offsets[0]) +
-                     " bytes, which does not match its dtype and shape " + t.shape_text());
-            t.data.assign(data.begin() + std::ptrdiff_t(offsets[0]), data.begin() + std::ptrdiff_t(offsets[1]));
-            spans.push_back({offsets[0], offsets[1], name});
-            out.tensors.push_back(std::move(t));
-        } catch (const nlohmann::json::exception&) {
-            fail("tensor \"" + name + "\" lacks dtype, shape or data_offsets");
-        }
+        stored_tensor t;
+        spans.push_back(read_entry(name, entry, data_size, t, fail));
+        spans.back().index = out.tensors.size();
+        out.tensors.push_back(std::move(t));
     }
-    // Sorted by position, as the writer laid them out.
-    std::vector<std::size_t> order(out.tensors.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return spans[a].begin < spans[b].begin; });
-    std::vector<stored_tensor> sorted;
+    // Laid out back to back, as the writer does: no overlap, no gap. Checked
+    // before reading, so no tensor's bytes are read twice.
+    std::sort(spans.begin(), spans.end(), [](const placed_tensor& a, const placed_tensor& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+    });
     std::uint64_t expected = 0;
-    for (std::size_t i : order) {
-        if (spans[i].begin != expected) fail("tensor \"" + spans[i].name + "\" overlaps another or leaves a gap");
-        expected = spans[i].end;
-        sorted.push_back(std::move(out.tensors[i]));
+    for (const placed_tensor& s : spans) {
+        if (s.begin != expected)
+            fail("tensor \"" + out.tensors[s.index].name + "\" overlaps another or leaves a gap");
+        expected = s.end;
     }
     if (expected != data_size) fail("holds " + std::to_string(data_size - expected) + " bytes after its last tensor");
+
+    std::vector<stored_tensor> sorted;
+    sorted.reserve(spans.size());
+    for (const placed_tensor& s : spans) {
+        stored_tensor& t = out.tensors[s.index];
+        t.data.resize(s.end - s.begin);
+        if (!in.read(reinterpret_cast<char*>(t.data.data()), static_cast<std::streamsize>(t.data.size())))
+            fail("cannot be read (it changed while being read?)");
+        sorted.push_back(std::move(t));
+    }
     out.tensors = std::move(sorted);
     return out;
 }

@@ -1,7 +1,6 @@
 #include "picture.hpp"
 
 #include <stb_easy_font.h>
-#include <stb_image.h>
 #include <stb_image_write.h>
 #include <unistd.h>
 
@@ -13,17 +12,6 @@
 #include <system_error>
 
 namespace samples {
-
-gray_image load_gray(const std::filesystem::path& path) {
-    int w = 0, h = 0, channels = 0;
-    std::unique_ptr<unsigned char, void (*)(void*)> data(stbi_load(path.c_str(), &w, &h, &channels, 1), stbi_image_free);
-    if (!data)
-        throw std::runtime_error(path.string() + ": cannot be read as an image (" + stbi_failure_reason() +
-                                 "); give a PNG, JPEG, BMP, GIF or PNM file");
-    gray_image g{w, h, std::vector<float>(std::size_t(w) * std::size_t(h))};
-    for (std::size_t i = 0; i < g.values.size(); ++i) g.values[i] = data.get()[i] / 255.0f;
-    return g;
-}
 
 void write_file_atomically(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
     const std::filesystem::path temp = path.string() + ".tmp-" + std::to_string(::getpid());

@@ -1,25 +1,16 @@
-// Small raster pictures for the samples: gray images read with stb_image,
-// an RGB canvas with lines, rectangles and text (stb_easy_font), PNGs
-// written with stb_image_write through a temporary file and a rename, so a
-// failed write never leaves half a file.
+// Small raster pictures for the samples: an RGB canvas with lines,
+// rectangles and text (stb_easy_font), PNGs written with stb_image_write
+// through a temporary file and a rename, so a failed write never leaves half
+// a file. Images are read by image_reader.hpp.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "image_reader.hpp"
+
 namespace samples {
-
-// One gray channel, values in [0, 1], row after row.
-struct gray_image {
-    int width = 0, height = 0;
-    std::vector<float> values;
-    float at(int x, int y) const { return values[std::size_t(y) * std::size_t(width) + std::size_t(x)]; }
-};
-
-// Reads a PNG, JPEG, BMP, ... as gray: stb_image's luma, (77 R + 150 G + 29 B) / 256.
-// Throws std::runtime_error naming the file and stb's reason.
-gray_image load_gray(const std::filesystem::path& path);
 
 // Writes gray levels (one byte a pixel) as an 8-bit gray PNG.
 void save_gray_png(const std::filesystem::path& path, int width, int height, const std::vector<unsigned char>& levels);

@@ -9,9 +9,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <limits>
 #include <iostream>
 #include <typenet/trainer.hpp>
 
+#include "common/command_line.hpp"
 #include "common/line_chart.hpp"
 #include "eva_net_kernels.hpp"
 #include "fashion_net_kernels.hpp"
@@ -118,31 +120,49 @@ int main(int argc, char** argv) {
     CLI::App app{"Trains a typenet network on Fashion-MNIST"};
     app.add_option("--network", s.network,
                    "fashion (under 100k parameters), eva (under 20k) or resnet (residual units, under 100k)")
-        ->check(CLI::IsMember({"fashion", "eva", "resnet"}))
+        ->check(samples::named([](const std::string& name) {
+            if (name != "fashion" && name != "eva" && name != "resnet")
+                throw std::invalid_argument("must be fashion, eva or resnet, not \"" + name + "\"");
+        }))
         ->capture_default_str();
     app.add_option("--epochs", s.epochs, "epochs to train (in all, counting a resumed run's)")
-        ->check(CLI::PositiveNumber)
+        ->check(samples::whole_number(1, 100'000))
         ->capture_default_str();
-    app.add_option("--batch", s.batch, "images per batch")->check(CLI::PositiveNumber)->capture_default_str();
+    app.add_option("--batch", s.batch, "images per batch")->check(samples::whole_number(1, 8192))->capture_default_str();
     app.add_option("--optimizer", s.optimizer, "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw")
+        ->check(samples::named([](const std::string& name) { typenet::optimizer_options::named(name, 1); }))
         ->capture_default_str();
-    app.add_option("--lr", s.lr, "base (peak, for one_cycle) learning rate")->capture_default_str();
-    app.add_option("--weight-decay", s.weight_decay, "L2 penalty (decoupled for adamw)")->capture_default_str();
-    app.add_option("--schedule", s.schedule, "constant, step, cosine or one_cycle")->capture_default_str();
-    app.add_option("--seed", s.seed, "seed of initialization, shuffling, dropout, augmentation")->capture_default_str();
-    app.add_option("--threads", s.threads, "worker threads")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch");
-    app.add_option("--resume", s.resume, "checkpoint to continue from");
-    app.add_option("--log", s.log, "append per-epoch metrics: .csv, or JSON lines for any other name");
+    app.add_option("--lr", s.lr, "base (peak, for one_cycle) learning rate")
+        ->check(samples::real_number(0, false, 1e6))
+        ->capture_default_str();
+    app.add_option("--weight-decay", s.weight_decay, "L2 penalty (decoupled for adamw)")
+        ->check(samples::real_number(0, true, 1e6))
+        ->capture_default_str();
+    app.add_option("--schedule", s.schedule, "constant, step, cosine or one_cycle")
+        ->check(samples::named([](const std::string& name) { typenet::lr_schedule::named(name); }))
+        ->capture_default_str();
+    app.add_option("--seed", s.seed, "seed of initialization, shuffling, dropout, augmentation")
+        ->check(samples::whole_number(0, std::numeric_limits<long long>::max()))
+        ->capture_default_str();
+    app.add_option("--threads", s.threads, "worker threads")->check(samples::whole_number(1, 256))->capture_default_str();
+    app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch")->check(samples::file_to_write());
+    app.add_option("--resume", s.resume, "checkpoint to continue from")->check(samples::existing_file());
+    app.add_option("--log", s.log, "append per-epoch metrics: .csv, or JSON lines for any other name")
+        ->check(samples::file_to_write());
     app.add_option("--data-dir", s.data_dir, "folder of the four Fashion-MNIST IDX files (.gz or not)")
+        ->check(samples::existing_folder())
         ->capture_default_str();
-    app.add_option("--patience", s.patience, "stop after this many epochs without a better test accuracy (0: never)");
-    app.add_option("--crop", s.crop, "augmentation: random crops of the image padded by this many pixels");
+    app.add_option("--patience", s.patience, "stop after this many epochs without a better test accuracy (0: never)")
+        ->check(samples::whole_number(0, 100'000));
+    app.add_option("--crop", s.crop, "augmentation: random crops of the image padded by this many pixels")
+        ->check(samples::whole_number(0, 16));
     app.add_flag("--flip", s.flip, "augmentation: random horizontal flips");
-    app.add_option("--init", s.init, "weight initializer for every layer (default: he_normal before ReLU)");
+    app.add_option("--init", s.init, "weight initializer for every layer (default: he_normal before ReLU)")
+        ->check(samples::named([](const std::string& name) { typenet::initializer::named(name); }));
     app.add_flag("--confusion", s.confusion, "print the confusion matrix and per-class accuracy at the end");
-    app.add_option("--plot", s.plot, "draw loss and accuracy per epoch (train and test) into this PNG, every epoch");
-    CLI11_PARSE(app, argc, argv);
+    app.add_option("--plot", s.plot, "draw loss and accuracy per epoch (train and test) into this PNG, every epoch")
+        ->check(samples::file_to_write());
+    if (const auto done = samples::parse_command_line(app, argc, argv)) return *done;
 
     try {
         typenet::set_threads(s.threads);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/command_line.hpp"
 #include "common/line_chart.hpp"
 #include "deep_relu_net_kernels.hpp"
 #include "deep_tanh_net_kernels.hpp"
@@ -84,14 +85,19 @@ int main(int argc, char** argv) {
     int steps = 10, threads = 2;
     std::size_t batch = 64;
     CLI::App app{"Activation and gradient statistics of a deep network under five initializations"};
-    app.add_option("--csv", csv, "write the table as CSV");
-    app.add_option("--plot", plot, "draw activation std per layer (PNG; ReLU above, tanh below)");
+    app.add_option("--csv", csv, "write the table as CSV")->check(samples::file_to_write());
+    app.add_option("--plot", plot, "draw activation std per layer (PNG; ReLU above, tanh below)")
+        ->check(samples::file_to_write());
     app.add_flag("--noise", use_noise, "use standard normal noise instead of Fashion-MNIST images");
-    app.add_option("--steps", steps, "SGD steps for the symmetry check")->capture_default_str();
-    app.add_option("--batch", batch, "images in the batch")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--data-dir", data_dir, "folder of the Fashion-MNIST IDX files")->capture_default_str();
-    app.add_option("--threads", threads, "worker threads")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    app.add_option("--steps", steps, "SGD steps for the symmetry check")
+        ->check(samples::whole_number(0, 100'000))
+        ->capture_default_str();
+    app.add_option("--batch", batch, "images in the batch")->check(samples::whole_number(1, 8192))->capture_default_str();
+    app.add_option("--data-dir", data_dir, "folder of the Fashion-MNIST IDX files")
+        ->check(samples::existing_folder())
+        ->capture_default_str();
+    app.add_option("--threads", threads, "worker threads")->check(samples::whole_number(1, 256))->capture_default_str();
+    if (const auto done = samples::parse_command_line(app, argc, argv)) return *done;
 
     try {
         typenet::set_threads(threads);

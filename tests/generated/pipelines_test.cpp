@@ -313,6 +313,14 @@ TEST_CASE("wrong batch sizes and buffer shapes are refused with a clear error", 
                       Contains("label 7 at position 1 is outside [0, 5)"));
     std::vector<float> short_grads(3);
     CHECK_THROWS_WITH(K::train_step(f.input, f.labels, 2, f.params, f.state, short_grads, 0), Contains("values for the gradients"));
+    const std::span<const float> null_input(static_cast<const float*>(nullptr), 2 * 2 * 9 * 8);
+    CHECK_THROWS_WITH(K::forward(null_input, 2, f.params, f.state, out), Contains("the input is a null pointer with 288 values"));
+    // mixed's largest value is its first conv's, 4x9x8 = 288 floats an image: Halide's buffers stop below
+    // 2^31 bytes, so the most images a call takes are (2^31 - 1) / (4 * 288) = 1864135.
+    CHECK_THROWS_WITH(K::forward(f.input, 1864136, f.params, f.state, out),
+                      Contains("a batch of 1864136 is too large for this network: its largest value, 288 floats an "
+                               "image") && Contains("use batches of at most 1864135"));
+    CHECK_THROWS_WITH(K::forward(f.input, 1864135, f.params, f.state, out), Contains("values for the input"));
 }
 
 TEST_CASE("the tests' database gives variants to the networks with its shapes only", "[generated][tuning]") {

@@ -2,13 +2,17 @@
 // another network's file refused, and saves that cannot half-happen.
 #include <catch2/catch.hpp>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <typenet/checkpoint.hpp>
+#include <typenet/dsl.hpp>
 
+#include "../../fuzz/harnesses.hpp"
 #include "temp_dir.hpp"
 
 using namespace typenet;
@@ -170,4 +174,77 @@ TEST_CASE("a save that fails midway leaves the previous checkpoint intact and no
     CHECK_THAT(message, Catch::Contains("cannot save checkpoint") && Catch::Contains("unchanged"));
     CHECK(file_bytes(dir / "c.safetensors") == before);
     CHECK(std::distance(std::filesystem::directory_iterator(dir.path), {}) == 1);
+}
+
+TEST_CASE("a save removes the temporary files of killed saves, not of live ones", "[checkpoint]") {
+    temp_dir dir;
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    REQUIRE(child > 0);
+    waitpid(child, nullptr, 0);  // a process that is gone, as one killed while saving
+    const std::string dead = "c.safetensors.tmp-" + std::to_string(child);
+    const std::string live = "c.safetensors.tmp-" + std::to_string(getppid());
+    const std::string other = "d.safetensors.tmp-" + std::to_string(child);
+    for (const std::string& name : {dead, live, other}) std::ofstream(dir / name) << "half a checkpoint";
+    model<decltype(small)> m(0.5f);
+    save_checkpoint(dir / "c.safetensors", m.view(false), {});
+    CHECK_FALSE(std::filesystem::exists(dir / dead));
+    CHECK(std::filesystem::exists(dir / live));
+    CHECK(std::filesystem::exists(dir / other));  // another checkpoint's, left to its own saves
+}
+
+namespace {
+// A safetensors file made by hand: an 8-byte length, the JSON header, the data.
+void write_raw(const std::filesystem::path& p, const std::string& header, std::size_t data_bytes) {
+    std::ofstream out(p, std::ios::binary);
+    const std::uint64_t length = header.size();
+    out.write(reinterpret_cast<const char*>(&length), 8);
+    out << header << std::string(data_bytes, '\0');
+}
+}  // namespace
+
+TEST_CASE("a safetensors header cannot make the reader allocate or read past the file", "[checkpoint]") {
+    temp_dir dir;
+    const auto refused = [&](const std::string& header, std::size_t data_bytes, const std::string& message) {
+        write_raw(dir / "h.safetensors", header, data_bytes);
+        CHECK_THROWS_WITH(read_safetensors(dir / "h.safetensors"),
+                          Catch::Contains("h.safetensors") && Catch::Contains(message));
+    };
+    refused(R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,0]}})", 0,
+            "whose size overflows");
+    refused(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", 8, "not two non-negative integers");
+    refused(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8, "not a list of at most 8 non-negative");
+    refused(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4, "lies outside the file's data");
+    refused(R"({"a":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", 8, "unknown dtype 7");
+    refused(R"({"a":[1,2]})", 0, "is not a JSON object");
+    // A thousand names over the same 4 MB: refused before any of them is copied.
+    std::string many = "{";
+    for (int i = 0; i < 1000; ++i)
+        many += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
+                R"(":{"dtype":"U8","shape":[4194304],"data_offsets":[0,4194304]})";
+    refused(many + "}", 4194304, "overlaps another or leaves a gap");
+}
+
+TEST_CASE("the fuzzed checkpoint loader's network is this file's small network", "[checkpoint]") {
+    // fuzz/readers.cpp lays the network out by hand (clang cannot compile the
+    // dsl); its seed must load into the dsl's own layout, optimizer and all.
+    temp_dir dir;
+    typenet::fuzz::write_checkpoint_seed(dir / "seed.safetensors");
+    model<decltype(small)> m(0.5f);
+    training_state_view view = m.view();
+    const checkpoint_metadata meta = load_checkpoint(dir / "seed.safetensors", view);
+    CHECK(meta.at("epoch") == "2");
+    CHECK(m.params[5] == Approx(0.05f));
+}
+
+TEST_CASE("a checkpoint whose epoch is not a count restores nothing", "[checkpoint]") {
+    temp_dir dir;
+    model<decltype(small)> saved(0.5f), loaded(0.25f);
+    for (const char* epoch : {"-3", "two", "99999999999"}) {
+        save_checkpoint(dir / "c.safetensors", saved.view(), {{"epoch", epoch}});
+        training_state_view view = loaded.view();
+        CHECK_THROWS_WITH(load_checkpoint(dir / "c.safetensors", view),
+                          Catch::Contains("epoch metadata, \"" + std::string(epoch) + "\", is not a count"));
+        CHECK(loaded.params == model<decltype(small)>(0.25f).params);
+    }
 }

@@ -92,6 +92,24 @@ TEST_CASE("a damaged IDX file is refused, naming the file and the fault", "[idx]
     SECTION("missing") { CHECK_THROWS_WITH(read_idx(dir / "none"), Catch::Contains("none: no such file")); }
 }
 
+TEST_CASE("an IDX header cannot make the reader allocate what the file does not hold", "[idx]") {
+    temp_dir dir;
+    // 2 x 2^16 x 2^16 bytes (8 GiB) declared, 20 held.
+    auto claims = idx_bytes({2, 65536, 65536}, pattern(20));
+    write_plain(dir / "claims", claims);
+    CHECK_THROWS_WITH(read_idx(dir / "claims"), Catch::Contains("claims: is truncated: its header declares 8589934592 "
+                                                                "bytes of data but it holds 20"));
+    write_gz(dir / "claims.gz", claims);
+    CHECK_THROWS_WITH(read_idx(dir / "claims.gz"), Catch::Contains("claims.gz: is truncated"));
+    // 8 MB of zeros compress to a few KB: past 64 times the file, it is refused.
+    auto bomb = idx_bytes({8, 1024, 1024}, {});
+    bomb.resize(bomb.size() + (8u << 20), 0);
+    write_gz(dir / "bomb.gz", bomb);
+    CHECK_THROWS_WITH(read_idx(dir / "bomb.gz"), Catch::Contains("bomb.gz: expands to more than 64 times its "
+                                                                 "compressed size") &&
+                                                     Catch::Contains("gunzip it"));
+}
+
 TEST_CASE("an MNIST-format set loads from .gz or plain files", "[data]") {
     for (bool gz : {true, false}) {
         temp_dir dir;

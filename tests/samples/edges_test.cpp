@@ -1,12 +1,17 @@
 // samples/edges: the generated filters against a naive convolution written
 // here, tile stitching on an image larger than a tile, the PNGs' sizes and
-// gray levels at known pixels of the shipped step-edge image.
+// gray levels at known pixels of the shipped step-edge image; the image
+// reader's limits, luma and fuzz inputs.
 #include <catch2/catch.hpp>
+#include <stb_image_write.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <fstream>
 #include <random>
 
+#include "../../fuzz/harnesses.hpp"
+#include "../runtime/fuzz_inputs.hpp"
 #include "../runtime/temp_dir.hpp"
 #include "edges/edge_maps.hpp"
 
@@ -108,8 +113,61 @@ TEST_CASE("the padded maps keep the image's size", "[edges]") {
 TEST_CASE("an unreadable or too small image gets a clear error", "[edges]") {
     temp_dir dir;
     std::ofstream(dir / "not.png") << "plain text";
-    CHECK_THROWS_WITH(samples::load_gray(dir / "not.png"), Catch::Contains("not.png: cannot be read as an image"));
+    CHECK_THROWS_WITH(samples::load_gray(dir / "not.png"), Catch::Contains("not.png: is neither a PNG nor a JPEG"));
     CHECK_THROWS_WITH(samples::load_gray(dir / "missing.png"), Catch::Contains("missing.png"));
     CHECK_THROWS_WITH(samples::edge_maps(noise(2, 5, 1), false), Catch::Contains("needs at least 3x3"));
     CHECK_NOTHROW(samples::edge_maps(noise(2, 5, 1), true));
+}
+
+namespace {
+// A PNG of a header and no pixels: IHDR declaring width x height 8-bit gray,
+// an IDAT of bytes that are not compressed data, IEND.
+std::string png_header_only(std::uint32_t width, std::uint32_t height) {
+    const auto be32 = [](std::uint32_t v) {
+        return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    };
+    const auto chunk = [&](const std::string& type, const std::string& data) {
+        const std::string body = type + data;
+        const auto crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()));
+        return be32(std::uint32_t(data.size())) + body + be32(std::uint32_t(crc));
+    };
+    return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", be32(width) + be32(height) + std::string("\x08\0\0\0\0", 5)) +
+           chunk("IDAT", "not pixels") + chunk("IEND", "");
+}
+}  // namespace
+
+TEST_CASE("an image's declared size is checked against the pixel limit before decoding", "[edges]") {
+    temp_dir dir;
+    std::ofstream(dir / "huge.png", std::ios::binary) << png_header_only(20000, 20000);
+    CHECK_THROWS_WITH(samples::load_gray(dir / "huge.png"),
+                      Catch::Contains("huge.png: declares an image of 20000 x 20000 pixels, more than the limit of 64 "
+                                      "megapixels; raise it (--max-megapixels)"));
+    // Under a raised limit the header passes, and the missing pixel data is the fault.
+    CHECK_THROWS_WITH(samples::load_gray(dir / "huge.png", 500), Catch::Contains("huge.png: is a damaged PNG"));
+}
+
+TEST_CASE("color becomes luma: (77 R + 150 G + 29 B) / 256 for PNG, Y for JPEG", "[edges]") {
+    temp_dir dir;
+    const unsigned char rgb[] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 100, 50};
+    REQUIRE(stbi_write_png((dir / "rgb.png").c_str(), 4, 1, 3, rgb, 12));
+    const gray_image png = samples::load_gray(dir / "rgb.png");
+    REQUIRE(png.width == 4);
+    CHECK(png.values[0] == Approx(76 / 255.0));                            // 77 * 255 >> 8
+    CHECK(png.values[1] == Approx(149 / 255.0));                           // 150 * 255 >> 8
+    CHECK(png.values[2] == Approx(28 / 255.0));                            // 29 * 255 >> 8
+    CHECK(png.values[3] == Approx(((77 * 200 + 150 * 100 + 29 * 50) >> 8) / 255.0));
+    std::vector<unsigned char> flat(64 * 64, 180);
+    REQUIRE(stbi_write_jpg((dir / "flat.jpg").c_str(), 64, 64, 1, flat.data(), 100));
+    const gray_image jpg = samples::load_gray(dir / "flat.jpg");
+    REQUIRE(jpg.width == 64);
+    CHECK(jpg.at(10, 20) == Approx(180 / 255.0).margin(1.5 / 255));  // a flat JPEG decodes within a level
+}
+
+TEST_CASE("the image reader's fuzz findings and seeds replay cleanly", "[edges][fuzz]") {
+    const auto inputs = fuzz_inputs("image_reader");
+    CHECK(inputs.size() >= 5);
+    for (const auto& [path, bytes] : inputs) {
+        INFO(path.string());
+        typenet::fuzz::image_reader(bytes);
+    }
 }

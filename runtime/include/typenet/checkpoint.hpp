@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -34,6 +35,9 @@ using checkpoint_metadata = std::map<std::string, std::string>;
 
 // Atomic: a crash or a full disk during the save leaves the old file intact.
 void save_checkpoint(const std::filesystem::path& path, const training_state_view& state, checkpoint_metadata metadata);
+
+// The metadata value under `key` as a non-negative integer, if it is one.
+std::optional<long long> count_in(const checkpoint_metadata& metadata, const std::string& key);
 
 // Validates the whole file against the network first, then restores it into
 // `state` (the optimizer too, when given); returns its metadata. A file of

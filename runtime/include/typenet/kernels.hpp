@@ -67,11 +67,24 @@ struct step_result {
 };
 
 namespace detail {
-inline void require_batch(std::size_t batch) {
+// `largest` is the most floats one image's value takes anywhere in the
+// network: Halide refuses a buffer of 2 GiB or more (without its
+// large_buffers feature), so the batch is refused here first, before any
+// allocation or pipeline.
+inline void require_batch(std::size_t batch, std::size_t largest) {
     if (batch == 0) throw std::invalid_argument("typenet: the batch size must be at least 1, but it is 0");
-    if (batch > 0x7fffffff) throw std::invalid_argument("typenet: a batch of " + std::to_string(batch) + " is too large");
+    const std::size_t most = 0x7fffffff / (sizeof(float) * largest);
+    if (batch > most)
+        throw std::invalid_argument("typenet: a batch of " + std::to_string(batch) + " is too large for this network: " +
+                                    "its largest value, " + std::to_string(largest) + " floats an image, would pass " +
+                                    "Halide's 2 GiB buffer limit; use batches of at most " + std::to_string(most));
 }
-inline void require_size(std::string_view what, std::size_t actual, std::size_t expected, std::string_view why) {
+template <class T>
+void require_size(std::string_view what, std::span<T> values, std::size_t expected, std::string_view why) {
+    const std::size_t actual = values.size();
+    if (values.data() == nullptr && actual != 0)
+        throw std::invalid_argument("typenet: " + std::string(what) + " is a null pointer with " + std::to_string(actual) +
+                                    " values");
     if (actual != expected)
         throw std::invalid_argument("typenet: got " + std::to_string(actual) + " values for " + std::string(what) +
                                     ", but " + std::string(why) + " needs " + std::to_string(expected));
@@ -189,8 +202,8 @@ public:
     // The network's output (class scores before the loss head) in inference mode.
     static void forward(std::span<const float> input, std::size_t batch, std::span<const float> params,
                         std::span<const float> state, std::span<float> output) {
-        check_common(input, batch, params, state.size());
-        detail::require_size("the output", output.size(), batch * output_shape.size(),
+        check_common(input, batch, params, state);
+        detail::require_size("the output", output, batch * output_shape.size(),
                              detail::shape_words(batch, output_shape));
         std::vector<std::int32_t> no_labels(batch, 0);
         run_infer(input, no_labels, batch, params, state, output.data());
@@ -201,7 +214,7 @@ public:
                                 std::size_t batch, std::span<const float> params, std::span<const float> state)
         requires has_loss_head
     {
-        check_common(input, batch, params, state.size());
+        check_common(input, batch, params, state);
         check_labels(labels, batch);
         std::vector<float> scores(batch * output_shape.size());
         return run_infer(input, labels, batch, params, state, scores.data());
@@ -215,7 +228,7 @@ public:
                                   std::span<float> gradients, std::uint32_t seed)
         requires has_loss_head
     {
-        check_common(input, batch, params, state.size());
+        check_common(input, batch, params, state);
         check_labels(labels, batch);
         check_gradients(gradients);
         float no_d_output = 0;
@@ -239,10 +252,10 @@ public:
                                            std::span<float> gradients, std::uint32_t seed, std::span<float> activations)
         requires has_loss_head
     {
-        check_common(input, batch, params, state.size());
+        check_common(input, batch, params, state);
         check_labels(labels, batch);
         check_gradients(gradients);
-        detail::require_size("the activations", activations.size(), stored_size(batch), "this network's stored layers");
+        detail::require_size("the activations", activations, stored_size(batch), "this network's stored layers");
         float no_d_output = 0;
         return run_train(input, labels, {&no_d_output, 1}, batch, params, state, gradients, {}, seed, activations);
     }
@@ -255,10 +268,10 @@ public:
                          std::span<float> d_input, std::uint32_t seed)
         requires(!has_loss_head)
     {
-        check_common(input, batch, params, state.size());
-        detail::require_size("d_output", d_output.size(), batch * output_shape.size(),
+        check_common(input, batch, params, state);
+        detail::require_size("d_output", d_output, batch * output_shape.size(),
                              detail::shape_words(batch, output_shape));
-        detail::require_size("d_input", d_input.size(), batch * input_shape.size(),
+        detail::require_size("d_input", d_input, batch * input_shape.size(),
                              detail::shape_words(batch, input_shape));
         check_gradients(gradients);
         std::vector<std::int32_t> no_labels(1, 0);
@@ -267,25 +280,30 @@ public:
 
 private:
     static constexpr auto& param_tensors = dsl::parameter_layout(network);
+    static constexpr std::size_t largest_value = [] {
+        std::size_t most = input_shape.size();
+        for (const dsl::node_info& n : dsl::nodes(network)) most = std::max(most, std::size_t(n.out.size()));
+        return most;
+    }();
     static constexpr auto& state_tensors = dsl::buffer_layout(network);
 
     static void check_common(std::span<const float> input, std::size_t batch, std::span<const float> params,
-                             std::size_t state_size) {
-        detail::require_batch(batch);
-        detail::require_size("the input", input.size(), batch * input_shape.size(),
+                             std::span<const float> state) {
+        detail::require_batch(batch, largest_value);
+        detail::require_size("the input", input, batch * input_shape.size(),
                              detail::shape_words(batch, input_shape));
-        detail::require_size("the parameters", params.size(), parameter_count, "this network");
-        detail::require_size("the batchnorm state", state_size, state_count, "this network");
+        detail::require_size("the parameters", params, parameter_count, "this network");
+        detail::require_size("the batchnorm state", state, state_count, "this network");
     }
     static void check_labels(std::span<const std::int32_t> labels, std::size_t batch) {
-        detail::require_size("the labels", labels.size(), batch, "a batch of " + std::to_string(batch));
+        detail::require_size("the labels", labels, batch, "a batch of " + std::to_string(batch));
         for (std::size_t i = 0; i < labels.size(); ++i)
             if (labels[i] < 0 || labels[i] >= classes)
                 throw std::invalid_argument("typenet: label " + std::to_string(labels[i]) + " at position " +
                                             std::to_string(i) + " is outside [0, " + std::to_string(classes) + ")");
     }
     static void check_gradients(std::span<float> gradients) {
-        detail::require_size("the gradients", gradients.size(), parameter_count, "this network");
+        detail::require_size("the gradients", gradients, parameter_count, "this network");
     }
 
     // Where each tensor of a layout goes in the aligned workspace, after

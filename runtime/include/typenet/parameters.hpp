@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <typenet/dsl.hpp>
+#include <typenet/dsl/layout.hpp>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 

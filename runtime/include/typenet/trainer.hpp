@@ -20,6 +20,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <typenet/dsl.hpp>
 #include <vector>
 
 #include "checkpoint.hpp"
@@ -197,7 +198,7 @@ public:
         training_state_view view = state_view();
         checkpoint_metadata meta = load_checkpoint(path, view);
         batches_tracked_ = view.batches_tracked;
-        next_epoch_ = optim && meta.count("epoch") ? std::stoi(meta.at("epoch")) : 0;
+        next_epoch_ = optim ? int(count_in(meta, "epoch").value_or(0)) : 0;
         return meta;
     }
 
@@ -224,7 +225,8 @@ private:
                                         std::string(dsl::shape_text(Kernels::input_shape).view()));
     }
     [[noreturn]] void diverged(const fit_options& options, int epoch, std::int64_t batch, float loss, double lr) {
-        std::string message = "typenet: the loss became " + std::to_string(loss) + " at epoch " +
+        const std::string value = std::isnan(loss) ? "NaN" : std::isinf(loss) ? "infinite" : std::to_string(loss);
+        std::string message = "typenet: the loss became " + value + " at epoch " +
                               std::to_string(epoch + 1) + ", batch " + std::to_string(batch + 1) +
                               " (learning rate " + std::to_string(lr) + "); training stopped. ";
         message += options.save.empty() ? "No checkpoint was being written."

@@ -1,0 +1,36 @@
+// Fuzz inputs reach the readers as files, the way outside data does: one
+// scratch file per process, in /dev/shm where there is one (no disk writes).
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <span>
+#include <string>
+
+namespace typenet::fuzz {
+
+inline std::filesystem::path write_input(std::span<const std::uint8_t> bytes, const char* suffix) {
+    std::error_code ec;
+    const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm", ec)
+                                          ? std::filesystem::path("/dev/shm")
+                                          : std::filesystem::temp_directory_path();
+    const std::filesystem::path path = dir / ("typenet-fuzz-" + std::to_string(::getpid()) + suffix);
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f) != 0) {
+        std::perror(path.c_str());
+        std::abort();
+    }
+    return path;
+}
+
+// A broken promise: say which, and stop (libFuzzer keeps the input).
+[[noreturn]] inline void violated(const std::string& what) {
+    std::fprintf(stderr, "typenet fuzz: %s\n", what.c_str());
+    std::abort();
+}
+
+}  // namespace typenet::fuzz
