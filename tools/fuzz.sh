@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 build="${TYPENET_FUZZ_BUILD_DIR:-build-fuzz}"
 harnesses=(idx_reader safetensors_reader checkpoint_loader image_reader)
+tools/install-deps.sh --fuzz
 
 cmake -S . -B "$build" -G Ninja -DTYPENET_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTYPENET_BUILD_SAMPLES=OFF -DTYPENET_BUILD_TESTS=OFF >/dev/null

@@ -2,7 +2,7 @@
 # Installs typenet's build dependencies from Debian bookworm's packages, and
 # with --tests what the tests need besides (PyTorch, which the package test's
 # network is checked against). Run as root; does nothing when everything is
-# already installed.
+# already installed. With --fuzz, clang and libFuzzer for tools/fuzz.sh.
 set -euo pipefail
 
 packages=(
@@ -18,9 +18,10 @@ packages=(
   libpng-dev libjpeg62-turbo-dev # the samples' images in (PNG, JPEG)
   dataset-fashion-mnist          # the main job's data
 )
-if [ "${1:-}" = "--tests" ]; then
-  packages+=(python3-torch python3-numpy)   # PyTorch twins of generated networks
-fi
+case "${1:-}" in
+  --tests) packages+=(python3-torch python3-numpy) ;;   # PyTorch twins of generated networks
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;        # libFuzzer (tools/fuzz.sh)
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -21,8 +21,18 @@ namespace {
 constexpr std::size_t alignment = 128;          // what Halide's own allocator gives
 constexpr std::size_t cache_limit = 512u << 20;  // bytes kept for reuse at most
 
+void free_block(void* block) { std::free(static_cast<char*>(block) - alignment); }
+
+// Free blocks by size; returned to the system when the program ends, so a
+// leak checker sees only what is really lost.
+struct block_cache : std::multimap<std::size_t, void*> {
+    ~block_cache() {
+        for (const auto& [size, block] : *this) free_block(block);
+    }
+};
+
 std::mutex cache_mutex;
-std::multimap<std::size_t, void*> cache;  // block size -> free block
+block_cache cache;
 std::size_t cached_bytes = 0;
 
 // Each block starts with its size, one alignment unit before what the caller gets.
@@ -45,8 +55,7 @@ void* allocate(void*, std::size_t size) {
 
 void release(void*, void* block) {
     if (!block) return;
-    void* raw = static_cast<char*>(block) - alignment;
-    const std::size_t rounded = *static_cast<std::size_t*>(raw);
+    const std::size_t rounded = *reinterpret_cast<std::size_t*>(static_cast<char*>(block) - alignment);
     {
         std::lock_guard lock(cache_mutex);
         if (cached_bytes + rounded <= cache_limit) {
@@ -55,7 +64,7 @@ void release(void*, void* block) {
             return;
         }
     }
-    std::free(raw);
+    free_block(block);
 }
 
 }  // namespace

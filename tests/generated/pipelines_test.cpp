@@ -2,6 +2,7 @@
 // in both modes, the loss, batchnorm's running statistics, and every
 // gradient against central finite differences of the reference's loss.
 // Each check runs on every CPU target this machine supports.
+#include <HalideRuntime.h>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -321,6 +322,18 @@ TEST_CASE("wrong batch sizes and buffer shapes are refused with a clear error", 
                       Contains("a batch of 1864136 is too large for this network: its largest value, 288 floats an "
                                "image") && Contains("use batches of at most 1864135"));
     CHECK_THROWS_WITH(K::forward(f.input, 1864135, f.params, f.state, out), Contains("values for the input"));
+}
+
+TEST_CASE("an allocation that fails inside a pipeline is a runtime_error naming the pipeline", "[generated]") {
+    using K = mixed_kernels;
+    fixture<K> f(64);
+    std::vector<float> out(64 * K::output_shape.size());
+    K::forward(f.input, 64, f.params, f.state, out);  // typenet's own allocator is in place from here
+    const auto previous = halide_set_custom_malloc([](void*, std::size_t) -> void* { return nullptr; });
+    CHECK_THROWS_WITH(K::forward(f.input, 64, f.params, f.state, out),
+                      Catch::Contains("the generated inference pipeline failed (Halide status"));
+    halide_set_custom_malloc(previous);
+    CHECK_NOTHROW(K::forward(f.input, 64, f.params, f.state, out));
 }
 
 TEST_CASE("the tests' database gives variants to the networks with its shapes only", "[generated][tuning]") {
