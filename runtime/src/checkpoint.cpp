@@ -38,10 +38,10 @@ std::vector<model_tensor> model_tensors(const training_state_view& s) {
 std::string shape_words(const std::vector<std::int64_t>& shape) {
     return stored_tensor{"", "", shape, {}}.shape_text();
 }
-}  // namespace
 
 // More epochs than any run takes: the trainer counts them in an int.
 constexpr long long max_epochs = 1'000'000;
+}  // namespace
 
 std::optional<long long> count_in(const checkpoint_metadata& metadata, const std::string& key) {
     const auto found = metadata.find(key);
@@ -82,8 +82,10 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
         throw checkpoint_error("typenet: checkpoint " + path.string() + " does not fit this network: " + what);
     };
     const std::vector<model_tensor> expected = model_tensors(state);
-    if (const auto epoch = count_in(file.metadata, "epoch"); file.metadata.count("epoch") && (!epoch || *epoch > max_epochs))
-        fail("its epoch metadata, \"" + file.metadata.at("epoch") + "\", is not a count");
+    if (const auto epoch = file.metadata.find("epoch"); epoch != file.metadata.end()) {
+        const auto count = count_in(file.metadata, "epoch");
+        if (!count || *count > max_epochs) fail("its epoch metadata, \"" + epoch->second + "\", is not a count");
+    }
 
     // Validate everything before touching the caller's buffers.
     for (const model_tensor& t : expected) {
@@ -114,9 +116,9 @@ checkpoint_metadata load_checkpoint(const std::filesystem::path& path, training_
                                    ", not " + std::string(mine) + "; resume with --optimizer " + saved->second);
         const auto steps = file.metadata.find("optimizer_steps");
         if (steps == file.metadata.end()) fail("its optimizer_steps metadata is missing");
-        if (!count_in(file.metadata, "optimizer_steps"))
-            fail("its optimizer_steps metadata, \"" + steps->second + "\", is not a count");
-        optimizer_steps = *count_in(file.metadata, "optimizer_steps");
+        const auto count = count_in(file.metadata, "optimizer_steps");
+        if (!count) fail("its optimizer_steps metadata, \"" + steps->second + "\", is not a count");
+        optimizer_steps = *count;
         optimizer_state = state.optim->state();
         for (const auto& [state_name, values] : optimizer_state)
             for (const dsl::tensor_entry& e : state.param_layout) {

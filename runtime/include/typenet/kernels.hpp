@@ -280,12 +280,13 @@ public:
 
 private:
     static constexpr auto& param_tensors = dsl::parameter_layout(network);
+    static constexpr auto& state_tensors = dsl::buffer_layout(network);
+    // The most floats one image takes in any value the pipelines pass along.
     static constexpr std::size_t largest_value = [] {
         std::size_t most = input_shape.size();
         for (const dsl::node_info& n : dsl::nodes(network)) most = std::max(most, std::size_t(n.out.size()));
         return most;
     }();
-    static constexpr auto& state_tensors = dsl::buffer_layout(network);
 
     static void check_common(std::span<const float> input, std::size_t batch, std::span<const float> params,
                              std::span<const float> state) {
