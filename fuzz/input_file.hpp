@@ -4,16 +4,29 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace typenet::fuzz {
 
+// The scratch files this process wrote, removed when it ends (a replay in
+// the test suite leaves nothing behind; a crashing fuzzer does).
+struct scratch_files {
+    std::vector<std::filesystem::path> paths;
+    ~scratch_files() {
+        std::error_code ec;
+        for (const auto& p : paths) std::filesystem::remove(p, ec);
+    }
+};
+
 inline std::filesystem::path write_input(std::span<const std::uint8_t> bytes, const char* suffix) {
+    static scratch_files written;
     std::error_code ec;
     const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm", ec)
                                           ? std::filesystem::path("/dev/shm")
@@ -24,6 +37,7 @@ inline std::filesystem::path write_input(std::span<const std::uint8_t> bytes, co
         std::perror(path.c_str());
         std::abort();
     }
+    if (std::find(written.paths.begin(), written.paths.end(), path) == written.paths.end()) written.paths.push_back(path);
     return path;
 }
 

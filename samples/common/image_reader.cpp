@@ -84,9 +84,16 @@ struct jpeg_reading {
 };
 
 // False when libjpeg refuses the file (its reason in r.failure.message).
+// libjpeg warns about corrupt data (level -1) and decodes on; here that ends
+// the read like an error: a damaged file is refused, not half shown.
+void jpeg_warning(j_common_ptr info, int level) {
+    if (level < 0) jpeg_error_exit(info);
+}
+
 bool decode_jpeg(std::FILE* file, double max_megapixels, jpeg_reading& r, std::vector<unsigned char>& gray) {
     r.info.err = jpeg_std_error(&r.failure.manager);
     r.failure.manager.error_exit = jpeg_error_exit;
+    r.failure.manager.emit_message = jpeg_warning;
     if (setjmp(r.failure.back)) {
         jpeg_destroy_decompress(&r.info);
         return false;
