@@ -21,8 +21,7 @@ void image_reader(std::span<const std::uint8_t> bytes) {
         for (float v : g.values)
             if (!(v >= 0 && v <= 1)) violated("a gray level outside [0, 1]");
     } catch (const std::runtime_error& e) {
-        if (std::string_view(e.what()).find(path.string()) == std::string_view::npos)
-            violated(std::string("a refusal that does not name the file: ") + e.what());
+        names_the_file(e, path);
     }
 }
 

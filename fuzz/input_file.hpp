@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace typenet::fuzz {
@@ -45,6 +47,12 @@ inline std::filesystem::path write_input(std::span<const std::uint8_t> bytes, co
 [[noreturn]] inline void violated(const std::string& what) {
     std::fprintf(stderr, "typenet fuzz: %s\n", what.c_str());
     std::abort();
+}
+
+// A refusal must name the file it refuses.
+inline void names_the_file(const std::exception& e, const std::filesystem::path& path) {
+    if (std::string_view(e.what()).find(path.string()) == std::string_view::npos)
+        violated(std::string("a refusal that does not name the file: ") + e.what());
 }
 
 }  // namespace typenet::fuzz

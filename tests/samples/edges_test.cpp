@@ -161,6 +161,15 @@ TEST_CASE("color becomes luma: (77 R + 150 G + 29 B) / 256 for PNG, Y for JPEG",
     const gray_image jpg = samples::load_gray(dir / "flat.jpg");
     REQUIRE(jpg.width == 64);
     CHECK(jpg.at(10, 20) == Approx(180 / 255.0).margin(1.5 / 255));  // a flat JPEG decodes within a level
+    // Cut inside its pixel data, libjpeg would warn and decode on with gray
+    // filler: refused instead. (Noise, so that the pixel data is most of the file.)
+    std::vector<unsigned char> noisy(64 * 64);
+    for (std::size_t i = 0; i < noisy.size(); ++i) noisy[i] = static_cast<unsigned char>(i * 7919 % 251);
+    REQUIRE(stbi_write_jpg((dir / "noisy.jpg").c_str(), 64, 64, 1, noisy.data(), 90));
+    std::ifstream in(dir / "noisy.jpg", std::ios::binary);
+    std::string bytes(std::istreambuf_iterator<char>(in), {});
+    std::ofstream(dir / "cut.jpg", std::ios::binary) << bytes.substr(0, bytes.size() * 3 / 4);
+    CHECK_THROWS_WITH(samples::load_gray(dir / "cut.jpg"), Catch::Contains("cut.jpg: is a damaged JPEG"));
 }
 
 TEST_CASE("the image reader's fuzz findings and seeds replay cleanly", "[edges][fuzz]") {
