@@ -17,6 +17,7 @@ packages=(
   libstb-dev pkg-config          # the samples' charts (PNG out)
   libpng-dev libjpeg62-turbo-dev # the samples' images in (PNG, JPEG)
   dataset-fashion-mnist          # the main job's data
+  libopenmpi-dev openmpi-bin     # data-parallel training (typenet::distributed, mpirun)
 )
 case "${1:-}" in
   --tests) packages+=(python3-torch python3-numpy) ;;   # PyTorch twins of generated networks

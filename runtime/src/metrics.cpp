@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 
 namespace typenet {
@@ -30,6 +31,27 @@ void evaluation::add(std::span<const float> scores, std::span<const std::int32_t
         correct += predicted == std::size_t(labels[b]);
         ++count;
     }
+}
+
+std::vector<double> evaluation::sums() const {
+    std::vector<double> all{loss_sum_, double(correct), double(count)};
+    for (const std::vector<std::int64_t>& row : confusion) all.insert(all.end(), row.begin(), row.end());
+    return all;
+}
+
+evaluation evaluation::from_sums(int classes, std::span<const double> sums) {
+    const std::size_t n = std::size_t(classes);
+    if (sums.size() != 3 + n * n)
+        throw std::invalid_argument("typenet: evaluation sums of " + std::to_string(classes) + " classes are " +
+                                    std::to_string(3 + n * n) + " numbers, not " + std::to_string(sums.size()));
+    evaluation e(classes);
+    e.loss_sum_ = sums[0];
+    e.correct = std::int64_t(sums[1]);
+    e.count = std::int64_t(sums[2]);
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < n; ++c) e.confusion[r][c] = std::int64_t(sums[3 + r * n + c]);
+    e.finish();
+    return e;
 }
 
 void print_confusion(std::ostream& out, const evaluation& e, std::span<const char* const> class_names) {

@@ -32,11 +32,14 @@ void progress_display::batch_done(std::int64_t batch, std::int64_t images, doubl
 }
 
 void progress_display::end_epoch(const epoch_record& r) {
-    char line[256];
+    char line[256], allreduce[64] = "";
+    if (r.allreduce_seconds > 0)
+        std::snprintf(allreduce, sizeof allreduce, ", allreduce %.2f s (%.1f%%)", r.allreduce_seconds,
+                      100 * r.allreduce_seconds / r.seconds);
     std::snprintf(line, sizeof line,
-                  "%sepoch %d/%d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.5g | %.1f s, %.0f img/s\n",
+                  "%sepoch %d/%d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.5g | %.1f s, %.0f img/s%s\n",
                   interactive_ ? "\r\033[K" : "", r.epoch, epochs_, r.train_loss, r.train_accuracy, r.test_loss,
-                  r.test_accuracy, r.lr, r.seconds, r.images_per_second);
+                  r.test_accuracy, r.lr, r.seconds, r.images_per_second, allreduce);
     out_ << line << std::flush;
 }
 

@@ -5,15 +5,19 @@
 //   fashion_mnist --network resnet --epochs 20 --crop 2 --flip
 //   fashion_mnist --save run.safetensors --log run.csv
 //   fashion_mnist --resume run.safetensors --epochs 20
+//   mpirun -np 4 --hostfile hosts fashion_mnist --epochs 15   # data-parallel: 4 ranks share each batch
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
-#include <limits>
 #include <iostream>
+#include <limits>
+#include <thread>
 #include <typenet/trainer.hpp>
 
 #include "common/command_line.hpp"
+#include "common/job_ranks.hpp"
 #include "common/line_chart.hpp"
 #include "eva_net_kernels.hpp"
 #include "fashion_net_kernels.hpp"
@@ -33,7 +37,8 @@ struct settings {
     double weight_decay = 5e-4;
     std::string schedule = "one_cycle";
     std::uint64_t seed = 1;
-    int threads = 2;
+    int threads = 0;  // 0: this machine's hardware threads shared among its ranks
+    std::int64_t save_every = 0;
     std::string save, resume, log, data_dir = typenet::default_fashion_mnist_dir.string();
     int patience = 0;
     int crop = 0;
@@ -63,15 +68,19 @@ void draw_training_curves(const std::vector<typenet::epoch_record>& history, con
 }
 
 template <class Kernels>
-int run(const settings& s) {
+int run(const settings& s, typenet::communicator& ranks) {
     using namespace typenet;
-    std::cout << dsl::summary(Kernels::network) << "CPU target: " << Kernels::selected_variant()
-              << ", threads: " << s.threads << "\n";
+    std::ostream discard(nullptr);
+    std::ostream& out = ranks.is_root() ? std::cout : discard;  // rank 0 speaks for all
+    out << dsl::summary(Kernels::network) << "CPU target: " << Kernels::selected_variant() << ", threads: " << s.threads
+        << (ranks.size() > 1 ? " a rank" : "") << "\n";
+    if (ranks.size() > 1)
+        out << "data-parallel over " << ranks.size() << " ranks: each trains on about " << s.batch / std::size_t(ranks.size())
+            << " of every " << s.batch << " images, batchnorm on its own shard's statistics\n";
 
     const image_set train = load_mnist_format(s.data_dir, "train");
     const image_set test = load_mnist_format(s.data_dir, "t10k");
-    std::cout << "data: " << train.size() << " training and " << test.size() << " test images from " << s.data_dir
-              << "\n";
+    out << "data: " << train.size() << " training and " << test.size() << " test images from " << s.data_dir << "\n";
 
     fit_options options;
     options.epochs = s.epochs;
@@ -82,9 +91,11 @@ int run(const settings& s) {
     options.seed = s.seed;
     options.augment = {s.crop, s.flip};
     options.save = s.save;
+    options.save_every = s.save_every;
     options.log = s.log;
     options.patience = s.patience;
     options.interactive = isatty(STDOUT_FILENO);
+    options.out = &out;
     options.norm = measure_normalization(train);
 
     // Training curves, redrawn after every epoch.
@@ -98,18 +109,22 @@ int run(const settings& s) {
 
     init_plan plan;
     if (!s.init.empty()) plan.weights = initializer::named(s.init);
-    trainer<Kernels> t(s.seed, plan);
+    trainer<Kernels> t(s.seed, plan, ranks);
     if (!s.resume.empty()) {
         t.load(s.resume, &options.optim);
-        std::cout << "resumed from " << s.resume << " after epoch " << t.next_epoch() << "\n";
+        out << "resumed from " << s.resume;
+        if (t.next_batch() > 0) out << " at epoch " << t.next_epoch() + 1 << ", batch " << t.next_batch() << "\n";
+        else out << " after epoch " << t.next_epoch() << "\n";
     }
-    std::cout << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr
+    out << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr
               << " (" << s.schedule << "), seed " << s.seed << std::endl;
 
     const fit_result result = t.fit(train, test, options);
     const evaluation final_test = result.history.empty() ? t.evaluate(test, *options.norm) : result.final_test;
-    if (s.confusion) print_confusion(std::cout, final_test, class_names);
-    std::printf("test accuracy: %.4f\n", final_test.accuracy());
+    if (s.confusion) print_confusion(out, final_test, class_names);
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof accuracy, "%.4f", final_test.accuracy());
+    out << "test accuracy: " << accuracy << std::endl;
     return 0;
 }
 
@@ -144,8 +159,11 @@ int main(int argc, char** argv) {
     app.add_option("--seed", s.seed, "seed of initialization, shuffling, dropout, augmentation")
         ->check(samples::whole_number(0, std::numeric_limits<long long>::max()))
         ->capture_default_str();
-    app.add_option("--threads", s.threads, "worker threads")->check(samples::whole_number(1, 256))->capture_default_str();
+    app.add_option("--threads", s.threads, "worker threads (default: this machine's hardware threads over its ranks)")
+        ->check(samples::whole_number(1, 256));
     app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch")->check(samples::file_to_write());
+    app.add_option("--save-every", s.save_every, "also write the checkpoint every this many batches inside an epoch")
+        ->check(samples::whole_number(1, std::numeric_limits<int>::max()));
     app.add_option("--resume", s.resume, "checkpoint to continue from")->check(samples::existing_file());
     app.add_option("--log", s.log, "append per-epoch metrics: .csv, or JSON lines for any other name")
         ->check(samples::file_to_write());
@@ -164,13 +182,27 @@ int main(int argc, char** argv) {
         ->check(samples::file_to_write());
     if (const auto done = samples::parse_command_line(app, argc, argv)) return *done;
 
+    typenet::communicator* ranks = nullptr;
     try {
+        ranks = &samples::job_ranks();
+        if (s.threads == 0)
+            s.threads = std::max(1, int(std::thread::hardware_concurrency()) / ranks->size_on_this_host());
         typenet::set_threads(s.threads);
-        if (s.network == "eva") return run<eva_net_kernels>(s);
-        if (s.network == "resnet") return run<resnet_net_kernels>(s);
-        return run<fashion_net_kernels>(s);
-    } catch (const std::exception& e) {
-        std::cerr << "\n" << e.what() << "\n";
+        if (s.network == "eva") return run<eva_net_kernels>(s, *ranks);
+        if (s.network == "resnet") return run<resnet_net_kernels>(s, *ranks);
+        return run<fashion_net_kernels>(s, *ranks);
+    } catch (const typenet::collective_error& e) {
+        // Every rank stopped here alike: rank 0 says why, and each ends normally.
+        if (ranks->is_root()) std::cerr << "\n" << e.what() << "\n";
         return 1;
+    } catch (const std::exception& e) {
+        if (!ranks || ranks->size() == 1) {
+            std::cerr << "\n" << e.what() << "\n";
+            return 1;
+        }
+        // This rank alone failed (its data, its disk): the others may be
+        // waiting for it in a collective call, so the whole job ends.
+        std::cerr << "\nrank " << ranks->rank() << " of " << ranks->size() << ": " << e.what() << "\n";
+        ranks->abort(1);
     }
 }

@@ -41,6 +41,8 @@ normalization measure_normalization(const image_set& set);
 struct augmentation {
     int crop_padding = 0;      // random crop of the image padded with this many zero pixels a side
     bool horizontal_flip = false;
+    // What fill_batch draws from its random stream for each image.
+    int draws_per_image() const { return (crop_padding ? 2 : 0) + (horizontal_flip ? 1 : 0); }
 };
 
 // A seeded permutation of [0, n): epoch `epoch` of run `seed`.

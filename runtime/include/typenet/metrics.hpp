@@ -22,6 +22,12 @@ struct evaluation {
     void add(std::span<const float> scores, std::span<const std::int32_t> labels);
     void finish() { loss = count ? loss_sum_ / double(count) : 0.0; }
 
+    // The sums behind the figures (the loss, correct, count, then the
+    // confusion matrix row by row), for adding up evaluations of parts of a
+    // set: the parts' sums added element by element give the whole's.
+    std::vector<double> sums() const;
+    static evaluation from_sums(int classes, std::span<const double> sums);
+
 private:
     double loss_sum_ = 0;
 };

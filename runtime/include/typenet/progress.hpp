@@ -19,6 +19,9 @@ struct epoch_record {
     double train_loss = 0, train_accuracy = 0;
     double test_loss = 0, test_accuracy = 0;
     double seconds = 0, images_per_second = 0;
+    // Of `seconds`, rank 0's time in the gradients' allreduce, waiting for
+    // the slowest rank included (0 in a run of one process).
+    double allreduce_seconds = 0;
 };
 
 class progress_display {

@@ -19,6 +19,9 @@ public:
         state_ += 0x9e3779b97f4a7c15ULL;
         return mix(state_);
     }
+    // Moves on as if next() had been called `count` times (splitmix64's
+    // state is a counter), so a rank can start at its share of a stream.
+    void skip(std::uint64_t count) { state_ += count * 0x9e3779b97f4a7c15ULL; }
     // Uniform in [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     double uniform(double low, double high) { return low + (high - low) * uniform(); }
