@@ -9,9 +9,10 @@
 # tools/tsan.supp silences Halide's own runtime, whose thread pool
 # synchronizes through atomics ThreadSanitizer cannot see.
 #   tools/sanitized_tests.sh [--runtime] [address,undefined|thread]
-#     --runtime: only runtime_tests and samples_tests (the readers, the fuzz
-#                replays, checkpoints, the trainer, the samples' logic): what
-#                CI has time for after the test command
+#     --runtime: only runtime_tests, samples_tests and distributed_tests (the
+#                readers, the fuzz replays, checkpoints, the trainer on one
+#                and two ranks, the samples' logic): what CI has time for
+#                after the test command
 #   TYPENET_BUILD_DIR: default build-sanitize
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,10 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:check
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tools/tsan.supp"
 if [ "$part" = runtime ]; then
-  cmake --build "$build" --target runtime_tests samples_tests
+  targets=(runtime_tests samples_tests)
+  # With MPI, the data-parallel tests (2 ranks under mpiexec) are runtime tests too.
+  if [[ "$(cmake --build "$build" --target help)" == *distributed_tests* ]]; then targets+=(distributed_tests); fi
+  cmake --build "$build" --target "${targets[@]}"
   ctest --test-dir "$build" --output-on-failure -L runtime
 else
   cmake --build "$build"

@@ -94,7 +94,8 @@ int run(const settings& s, typenet::communicator& ranks) {
     options.save_every = s.save_every;
     options.log = s.log;
     options.patience = s.patience;
-    options.interactive = isatty(STDOUT_FILENO);
+    // Under mpirun a rank's stdout is a terminal of the launcher's, whatever mpirun's own output is.
+    options.interactive = isatty(STDOUT_FILENO) && !launched_by_mpi();
     options.out = &out;
     options.norm = measure_normalization(train);
 

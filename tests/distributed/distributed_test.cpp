@@ -189,6 +189,19 @@ TEST_CASE("after each step every rank holds the mean of the ranks' running stati
     }
 }
 
+TEST_CASE("ranks whose parameters drifted apart are given rank 0's", "[distributed]") {
+    communicator& ranks = two_ranks();
+    trainer<smooth_kernels> t(3, {}, ranks);
+    std::ostringstream note;
+    CHECK_FALSE(t.resynchronize(note));
+    const std::vector<float> rank0(t.params().begin(), t.params().end());
+    if (ranks.rank() == 1) t.params()[5] += 1e-6f;
+    CHECK(t.resynchronize(note));
+    CHECK(bit_identical(t.params(), rank0));
+    if (ranks.is_root()) CHECK_THAT(note.str(), Catch::Contains("drifted apart"));
+    CHECK_FALSE(t.resynchronize(note));
+}
+
 TEST_CASE("an evaluation split over the ranks counts what one process counts", "[distributed]") {
     communicator& ranks = two_ranks();
     const image_set set = synthetic<smooth_kernels>(301, 5);  // shares of 150 and 151

@@ -28,7 +28,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <utility>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -38,6 +37,7 @@
 #include <stdexcept>
 #include <string>
 #include <typenet/dsl.hpp>
+#include <utility>
 #include <vector>
 
 #include "checkpoint.hpp"
@@ -115,7 +115,6 @@ public:
     std::span<float> params() { return params_; }
     std::span<float> buffers() { return buffers_; }
     std::span<const float> gradients() const { return std::span(allreduced_).first(parameter_count); }
-    communicator& ranks() const { return *ranks_; }
 
     // Inference-mode loss, accuracy and confusion matrix over a whole set
     // (each rank evaluates its share, with the ranks' averaged statistics).
