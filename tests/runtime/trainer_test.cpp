@@ -116,6 +116,40 @@ TEST_CASE("a run resumed from a checkpoint ends bit-identical to the uninterrupt
     CHECK(std::equal(resumed.buffers().begin(), resumed.buffers().end(), whole.buffers().begin()));
 }
 
+TEST_CASE("a run stopped mid-epoch resumes exactly, with the same batch size only", "[trainer]") {
+    const image_set train = synthetic(100, 4), test = synthetic(40, 5);  // 7 batches of 16 an epoch
+    temp_dir dir;
+    std::ostringstream out;
+    fit_options o = quiet_options(out);
+    o.augment = {1, true};
+    trainer<mixed_kernels> whole(o.seed);
+    const fit_result whole_run = whole.fit(train, test, o);
+
+    o.save = dir / "run.safetensors";
+    o.stop_after_batches = 7 + 3;  // epoch 2, batch 3
+    trainer<mixed_kernels> first(o.seed);
+    CHECK(first.fit(train, test, o).history.size() == 1);
+    o.stop_after_batches = 0;
+    o.save.clear();
+
+    trainer<mixed_kernels> resumed(999);
+    const checkpoint_metadata meta = resumed.load(dir / "run.safetensors", &o.optim);
+    CHECK(meta.at("epoch") == "1");
+    CHECK(meta.at("batches_into_epoch") == "3");
+    const fit_result r = resumed.fit(train, test, o);
+    REQUIRE(r.history.size() == 3);
+    CHECK(r.history[0].train_loss == whole_run.history[1].train_loss);  // the epoch's first 3 batches counted too
+    CHECK(std::equal(resumed.params().begin(), resumed.params().end(), whole.params().begin()));
+    CHECK(std::equal(resumed.buffers().begin(), resumed.buffers().end(), whole.buffers().begin()));
+
+    trainer<mixed_kernels> other_batch(o.seed);
+    other_batch.load(dir / "run.safetensors", &o.optim);
+    o.batch = 32;
+    CHECK_THROWS_WITH(other_batch.fit(train, test, o),
+                      Catch::Contains("stopped 3 batches of 16 images into epoch 2") &&
+                          Catch::Contains("same batch size"));
+}
+
 TEST_CASE("a diverged loss stops training with a message and keeps the last good checkpoint", "[trainer]") {
     const image_set train = synthetic(64, 6), test = synthetic(32, 7);
     temp_dir dir;

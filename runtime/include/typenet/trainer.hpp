@@ -117,7 +117,7 @@ public:
     std::span<const float> gradients() const { return std::span(allreduced_).first(parameter_count); }
 
     // Inference-mode loss, accuracy and confusion matrix over a whole set
-    // (each rank evaluates its share, with the ranks' averaged statistics).
+    // (each rank evaluates its share; the counts are summed).
     evaluation evaluate(const image_set& set, normalization norm, std::size_t batch = 256) {
         check_set(set, "evaluation");
         evaluation e(Kernels::classes);
