@@ -117,8 +117,8 @@ int run(const settings& s, typenet::communicator& ranks) {
         if (t.next_batch() > 0) out << " at epoch " << t.next_epoch() + 1 << ", batch " << t.next_batch() << "\n";
         else out << " after epoch " << t.next_epoch() << "\n";
     }
-    out << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr
-              << " (" << s.schedule << "), seed " << s.seed << std::endl;
+    out << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr << " ("
+        << s.schedule << "), seed " << s.seed << std::endl;
 
     const fit_result result = t.fit(train, test, options);
     const evaluation final_test = result.history.empty() ? t.evaluate(test, *options.norm) : result.final_test;
@@ -162,9 +162,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--threads", s.threads, "worker threads (default: this machine's hardware threads over its ranks)")
         ->check(samples::whole_number(1, 256));
-    app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch")->check(samples::file_to_write());
+    CLI::Option* save =
+        app.add_option("--save", s.save, "checkpoint (safetensors) written after every epoch")->check(samples::file_to_write());
     app.add_option("--save-every", s.save_every, "also write the checkpoint every this many batches inside an epoch")
-        ->check(samples::whole_number(1, std::numeric_limits<int>::max()));
+        ->check(samples::whole_number(1, std::numeric_limits<int>::max()))
+        ->needs(save);
     app.add_option("--resume", s.resume, "checkpoint to continue from")->check(samples::existing_file());
     app.add_option("--log", s.log, "append per-epoch metrics: .csv, or JSON lines for any other name")
         ->check(samples::file_to_write());
