@@ -4,6 +4,8 @@
 #   a run: rank 0 alone reports, once;
 #   ranks started with different seeds: refused at start-up, naming rank 1
 #     and the seeds, with a non-zero status;
+#   a rank whose data folder is empty: the job ends (MPI_Abort), the
+#     message naming the rank and the missing file;
 #   a rank killed mid-training: the job ends within $bound seconds with a
 #     non-zero status (Open MPI's launcher sees a rank die and kills the
 #     rest), and the last checkpoint is complete: it resumes on 1 process.
@@ -34,6 +36,14 @@ if [ $status -eq 0 ]; then fail "ranks with different seeds: status 0"
 elif ! grep -qF "rank 1 of 2 disagrees with rank 0 on the seed: 2, not 1" "$work/out"; then
   fail "ranks with different seeds: no message naming the rank and seeds"
 else echo "ok: ranks with different seeds are refused"; fi
+
+mkdir -p "$work/empty"
+"$mpiexec" -n 1 "$program" "${common[@]}" : -n 1 "$program" --data-dir "$work/empty" --threads 1 >"$work/out" 2>&1
+status=$?
+if [ $status -eq 0 ]; then fail "a rank without its data: status 0"
+elif ! grep -q "^rank 1 of 2: .*empty/train-images-idx3-ubyte.gz: no such file" "$work/out"; then
+  fail "a rank without its data: no message naming the rank and the file"
+else echo "ok: a rank without its data ends the job, naming itself and the file"; fi
 
 checkpoint="$work/run.safetensors"
 "$mpiexec" -n 2 "$program" "${common[@]}" --epochs 1000 --save "$checkpoint" --save-every 4 >"$work/out" 2>&1 &
