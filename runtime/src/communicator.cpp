@@ -91,6 +91,24 @@ void agree(communicator& ranks, const std::vector<stated_fact>& facts) {
     }
 }
 
+void all_or_none(communicator& ranks, const std::function<void()>& step) {
+    if (ranks.size() == 1) return step();
+    std::string failure;
+    try {
+        step();
+    } catch (const std::exception& e) {
+        failure = e.what();
+        if (failure.empty()) failure = "failed without a message";
+    }
+    std::string all;
+    const std::vector<std::string> failures = ranks.gather(failure);
+    for (std::size_t r = 0; r < failures.size(); ++r)
+        if (!failures[r].empty())
+            all += (all.empty() ? "" : "\n") + ("rank " + std::to_string(r) + " of " + std::to_string(ranks.size()) + ": ") +
+                   failures[r];
+    if (!all.empty()) throw collective_error(all);
+}
+
 std::map<std::string, std::string> share_from_root(communicator& ranks, const std::map<std::string, std::string>& values) {
     std::vector<stated_fact> facts;
     if (ranks.is_root())

@@ -78,8 +78,11 @@ int run(const settings& s, typenet::communicator& ranks) {
         out << "data-parallel over " << ranks.size() << " ranks: each trains on about " << s.batch / std::size_t(ranks.size())
             << " of every " << s.batch << " images, batchnorm on its own shard's statistics\n";
 
-    const image_set train = load_mnist_format(s.data_dir, "train");
-    const image_set test = load_mnist_format(s.data_dir, "t10k");
+    image_set train, test;
+    all_or_none(ranks, [&] {  // each rank reads its own copy: every one must have it
+        train = load_mnist_format(s.data_dir, "train");
+        test = load_mnist_format(s.data_dir, "t10k");
+    });
     out << "data: " << train.size() << " training and " << test.size() << " test images from " << s.data_dir << "\n";
 
     fit_options options;
@@ -203,8 +206,8 @@ int main(int argc, char** argv) {
             std::cerr << "\n" << e.what() << "\n";
             return 1;
         }
-        // This rank alone failed (its data, its disk): the others may be
-        // waiting for it in a collective call, so the whole job ends.
+        // This rank alone failed where no collective step catches it: the
+        // others may be waiting for it in a collective call, so the job ends.
         std::cerr << "\nrank " << ranks->rank() << " of " << ranks->size() << ": " << e.what() << "\n";
         ranks->abort(1);
     }

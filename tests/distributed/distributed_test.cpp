@@ -6,12 +6,14 @@
 //     checked against those rules computed here step by step;
 //   mixed (batchnorm and dropout): a run stopped mid-epoch and resumed is
 //     bit-identical to the whole run, on 2 ranks; it resumes on 1 with a note;
-// and ranks that disagree refuse to start, naming the rank and the difference.
+// ranks that disagree refuse to start, naming the rank and the difference;
+// and a failure on one rank (its data, rank 0's checkpoint) stops every rank.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <typenet/mpi_world.hpp>
 #include <typenet/trainer.hpp>
@@ -313,4 +315,45 @@ TEST_CASE("ranks that disagree refuse to start, naming the rank and the differen
     image_set other = train;
     if (second) other.pixels[123] ^= 1;
     refused([&] { t.fit(other, test, o); }, "on the training data: 200 images, digest");
+}
+
+TEST_CASE("a step that fails on one rank stops every rank, which can say which rank and why", "[distributed]") {
+    communicator& ranks = two_ranks();
+    const bool second = ranks.rank() == 1;
+    const auto stopped_by = [&](const std::function<void()>& step) -> std::string {
+        try {
+            all_or_none(ranks, step);
+        } catch (const collective_error& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(stopped_by([&] {
+              if (second) throw std::runtime_error("no data here");
+          }) == "rank 1 of 2: no data here");
+    CHECK(stopped_by([&] { throw std::runtime_error("mine is " + std::to_string(ranks.rank())); }) ==
+          "rank 0 of 2: mine is 0\nrank 1 of 2: mine is 1");
+    CHECK(stopped_by([] {}).empty());
+
+    // Rank 0 alone writes the checkpoint and the log; should it fail, both
+    // ranks throw where rank 1 would otherwise wait in the next step's sum.
+    const image_set train = synthetic<smooth_kernels>(200, 1), test = synthetic<smooth_kernels>(20, 2);
+    temp_dir dir;
+    for (const bool checkpoint : {true, false}) {
+        fit_options o = options_for_20_steps();
+        (checkpoint ? o.save : o.log) = dir / "no such folder" / "run.out";
+        o.save_every = 1;
+        trainer<smooth_kernels> t(7, {}, ranks);
+        std::string message;
+        try {
+            t.fit(train, test, o);
+        } catch (const collective_error& e) {
+            message = e.what();
+        }
+        CHECK_THAT(message, Catch::StartsWith("rank 0 of 2: ") && Catch::Contains("no such folder"));
+        CHECK(t.next_batch() == (checkpoint ? 1 : 0));  // the first save failed; a log is opened before any step
+    }
+    std::vector<float> still_together{1.0f};
+    ranks.sum(still_together);
+    CHECK(still_together[0] == 2.0f);
 }

@@ -4,8 +4,8 @@
 #   a run: rank 0 alone reports, once;
 #   ranks started with different seeds: refused at start-up, naming rank 1
 #     and the seeds, with a non-zero status;
-#   a rank whose data folder is empty: the job ends (MPI_Abort), the
-#     message naming the rank and the missing file;
+#   a rank whose data folder is empty: every rank stops with a non-zero
+#     status, rank 0 naming that rank and the missing file;
 #   a rank killed mid-training: the job ends within $bound seconds with a
 #     non-zero status (Open MPI's launcher sees a rank die and kills the
 #     rest), and the last checkpoint is complete: it resumes on 1 process.

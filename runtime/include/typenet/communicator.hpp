@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <stdexcept>
@@ -60,6 +61,16 @@ struct stated_fact {
 // facts as rank 0, naming the first rank and fact that differ: "rank 1 of 2
 // disagrees with rank 0 on the seed: 7, not 1".
 void agree(communicator& ranks, const std::vector<stated_fact>& facts);
+
+// Runs `step` on every rank (each its own part of it: rank 0 writes a file,
+// every rank reads its data), then, unless it succeeded on all, throws
+// collective_error on all, naming each rank that failed and why: "rank 1 of
+// 2: typenet: /data/train-images-idx3-ubyte.gz: no such file". No rank is left
+// waiting for one that stopped, and rank 0 can say why: a rank that ends the
+// job alone (MPI_Abort) may lose its last words on the way to the launcher.
+// Costs one gather, so it is for steps taken now and then, not every batch.
+// On one process the step's own exception passes through unchanged.
+void all_or_none(communicator& ranks, const std::function<void()>& step);
 
 // Rank 0's names and values, on every rank.
 std::map<std::string, std::string> share_from_root(communicator& ranks, const std::map<std::string, std::string>& values);

@@ -161,7 +161,8 @@ public:
         if (ranks_->size() > 1) agree(*ranks_, run_facts(train, test, options, norm));
         std::ostream discard(nullptr);
         std::ostream& out = ranks_->is_root() ? *options.out : discard;
-        metrics_log log = options.log.empty() || !ranks_->is_root() ? metrics_log() : metrics_log(options.log);
+        metrics_log log;
+        if (!options.log.empty()) rank_0_alone([&] { log = metrics_log(options.log); });
         progress_display progress(out, options.interactive && ranks_->is_root());
 
         const auto steps_per_epoch = std::int64_t((train.size() + options.batch - 1) / options.batch);
@@ -213,7 +214,7 @@ public:
                                 std::exchange(allreduce_seconds_, 0.0)};
             if (!std::isfinite(tested.loss)) diverged(options, epoch, steps_per_epoch, tested.loss, lr);
             progress.end_epoch(record);
-            log.write(record);
+            rank_0_alone([&] { log.write(record); });
             result.history.push_back(record);
             next_epoch_ = epoch + 1;
             next_batch_ = 0;
@@ -223,7 +224,7 @@ public:
             result.final_test = std::move(tested);
             result.epochs_run = next_epoch_;
             bool go_on = true;
-            if (options.on_epoch && ranks_->is_root()) go_on = options.on_epoch(record);
+            if (options.on_epoch) rank_0_alone([&] { go_on = options.on_epoch(record); });
             if (!root_says(go_on)) break;
             if (options.stop_after_batches > 0 && next_epoch_ * steps_per_epoch >= options.stop_after_batches) break;
             if (record.test_accuracy > result.best_test_accuracy) {
@@ -238,24 +239,9 @@ public:
     }
 
     // Writes parameters, statistics, optimizer state, the run's settings and
-    // where in it training stands: rank 0 writes, the other ranks return.
+    // where in it training stands: rank 0 writes, every rank learns whether it could.
     void save(const std::filesystem::path& path, const fit_options& options, normalization norm) {
-        if (!ranks_->is_root()) return;
-        checkpoint_metadata meta{{"epoch", std::to_string(next_epoch_)},
-                                 {"batches_into_epoch", std::to_string(next_batch_)},
-                                 {"epoch_loss_sum", exact_text(epoch_.loss_sum)},
-                                 {"epoch_correct", std::to_string(epoch_.correct)},
-                                 {"epoch_images", std::to_string(epoch_.images)},
-                                 {"ranks", std::to_string(ranks_->size())},
-                                 {"seed", std::to_string(options.seed)},
-                                 {"lr", std::to_string(options.optim.lr)},
-                                 {"batch", std::to_string(options.batch)},
-                                 {"schedule", std::string(schedule_name(options.schedule.kind))},
-                                 {"normalization_mean", std::to_string(norm.mean)},
-                                 {"normalization_std", std::to_string(norm.stddev)},
-                                 {"parameters", std::to_string(parameter_count)}};
-        training_state_view view = state_view();
-        save_checkpoint(path, view, std::move(meta));
+        rank_0_alone([&] { write_checkpoint(path, options, norm); });
         saved_ = {path, position()};
     }
 
@@ -270,15 +256,11 @@ public:
         if (ranks_->size() == 1) {
             meta = load_checkpoint(path, view);
         } else {
-            std::string failure;
-            if (ranks_->is_root()) try {
-                    meta = load_checkpoint(path, view);
-                    meta["optimizer_steps"] = std::to_string(optim_ ? optim_->steps() : 0);
-                    meta["batches_tracked"] = std::to_string(view.batches_tracked);
-                } catch (const std::exception& e) {
-                    failure = e.what();
-                }
-            if (failure = ranks_->gather(failure)[0]; !failure.empty()) throw collective_error(failure);
+            rank_0_alone([&] {
+                meta = load_checkpoint(path, view);
+                meta["optimizer_steps"] = std::to_string(optim_ ? optim_->steps() : 0);
+                meta["batches_tracked"] = std::to_string(view.batches_tracked);
+            });
             meta = share_from_root(*ranks_, meta);
             view.batches_tracked = count_in(meta, "batches_tracked").value_or(0);
             if (optim_) optim_->set_steps(count_in(meta, "optimizer_steps").value_or(0));
@@ -319,6 +301,24 @@ public:
     }
 
 private:
+    void write_checkpoint(const std::filesystem::path& path, const fit_options& options, normalization norm) {
+        checkpoint_metadata meta{{"epoch", std::to_string(next_epoch_)},
+                                 {"batches_into_epoch", std::to_string(next_batch_)},
+                                 {"epoch_loss_sum", exact_text(epoch_.loss_sum)},
+                                 {"epoch_correct", std::to_string(epoch_.correct)},
+                                 {"epoch_images", std::to_string(epoch_.images)},
+                                 {"ranks", std::to_string(ranks_->size())},
+                                 {"seed", std::to_string(options.seed)},
+                                 {"lr", std::to_string(options.optim.lr)},
+                                 {"batch", std::to_string(options.batch)},
+                                 {"schedule", std::string(schedule_name(options.schedule.kind))},
+                                 {"normalization_mean", std::to_string(norm.mean)},
+                                 {"normalization_std", std::to_string(norm.stddev)},
+                                 {"parameters", std::to_string(parameter_count)}};
+        training_state_view view = state_view();
+        save_checkpoint(path, view, std::move(meta));
+    }
+
     // Between the gradients and the running statistics in allreduced_: the
     // step's summed loss and its correct predictions.
     static constexpr std::size_t step_sums = 2;
@@ -444,6 +444,13 @@ private:
         ranks_->broadcast(buffers_);
         if (optim_)
             for (const optimizer::named_state& s : optim_->state()) ranks_->broadcast(s.values);
+    }
+    // Work only rank 0 does (its files, its callbacks); should it fail, every
+    // rank throws, so none waits for it in the next collective call.
+    void rank_0_alone(const std::function<void()>& step) {
+        all_or_none(*ranks_, [&] {
+            if (ranks_->is_root()) step();
+        });
     }
     bool root_says(bool yes) {
         if (ranks_->size() == 1) return yes;
