@@ -109,6 +109,14 @@ void check_forward(std::size_t batch, float weight_scale = 0.5f) {
     });
 }
 
+// Inference has two loop nests, for batches under 4 images (tasks of
+// quarters of an image) and from 4 (tasks of images): both are checked.
+template <class Kernels>
+void check_forward_both_nests(float weight_scale) {
+    check_forward<Kernels>(3, weight_scale);
+    check_forward<Kernels>(5, weight_scale);
+}
+
 // Central differences of the reference's training-mode loss, in double, for
 // every `step`-th parameter.
 template <class Kernels>
@@ -155,25 +163,25 @@ TEST_CASE("mixed: forward matches the reference on every target", "[generated]")
 TEST_CASE("smooth: forward matches the reference on every target", "[generated]") { check_forward<smooth_kernels>(4); }
 TEST_CASE("pooled: forward matches the reference on every target", "[generated]") { check_forward<pooled_kernels>(3); }
 TEST_CASE("wide: forward matches the reference on every target", "[generated]") {
-    check_forward<wide_kernels>(3, 0.15f);
+    check_forward_both_nests<wide_kernels>(0.15f);
 }
 TEST_CASE("tiled: forward matches the reference on every target", "[generated]") {
-    check_forward<tiled_kernels>(3, 0.15f);
+    check_forward_both_nests<tiled_kernels>(0.15f);
 }
 TEST_CASE("winograd: forward matches the reference on every target", "[generated]") {
-    check_forward<winograd_kernels>(3, 0.15f);
+    check_forward_both_nests<winograd_kernels>(0.15f);
 }
 TEST_CASE("headless: forward matches the reference on every target", "[generated]") {
     check_forward<headless_kernels>(2);
 }
 TEST_CASE("residual_units: forward matches the reference on every target", "[generated]") {
-    check_forward<residual_units_kernels>(3, 0.3f);
+    check_forward_both_nests<residual_units_kernels>(0.3f);
 }
 TEST_CASE("branches: forward matches the reference on every target", "[generated]") {
-    check_forward<branches_kernels>(3, 0.3f);
+    check_forward_both_nests<branches_kernels>(0.3f);
 }
 TEST_CASE("grouped: forward matches the reference on every target", "[generated]") {
-    check_forward<grouped_kernels>(3, 0.3f);
+    check_forward_both_nests<grouped_kernels>(0.3f);
 }
 
 TEST_CASE("mixed: loss, running statistics and gradients match the reference", "[generated][gradients]") {

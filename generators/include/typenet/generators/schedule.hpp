@@ -26,8 +26,12 @@ struct conv_weights {
 
 class schedule_context {
 public:
-    schedule_context(const Halide::Target& target, const dims& v, const tuning_table& tuning)
+    // `batch`, for inference: the run-time batch extent, which picks a loop
+    // nest for small batches (few_images_in_parallel).
+    schedule_context(const Halide::Target& target, const dims& v, const tuning_table& tuning,
+                     Halide::Expr batch = Halide::Expr())
         : v_(v), tuning_(tuning) {
+        if (batch.defined()) few_images_ = batch < few_images;
         vec_ = target.natural_vector_size<float>();
         // Registers for accumulators: 32 vector registers with AVX-512, else 16.
         accumulators_ = target.has_feature(Halide::Target::AVX512) ? 24 : 12;
@@ -221,19 +225,30 @@ public:
         } else {
             acc.update().unroll(x);
         }
+        few_images_in_parallel(consumer, s.h, grain_of_rows(s, choice.parallel));
         return task;
     }
 
-    // Parallel tasks over the batch of a consumer whose outer loops are y, n.
-    // By default whole images when they are small, else quarters of one (a
-    // task per row is too short to pay for itself, and a producer computed
-    // per task recomputes fewer rows of halo); `grain` may ask for either,
-    // or a task per row.
+    // The grain parallel_rows takes for `grain`: by default whole images
+    // when they are small, else quarters of one (a task per row is too
+    // short to pay for itself, and a producer computed per task recomputes
+    // fewer rows of halo).
+    static conv_choice::grain grain_of_rows(const dsl::tensor_shape& s, conv_choice::grain grain) {
+        using enum conv_choice::grain;
+        return grain != automatic ? grain : s.h * s.w < 256 ? images : quarters;
+    }
+
+    // Parallel tasks over the batch of a consumer whose outer loops are y, n,
+    // of the grain grain_of_rows gives. Whole images come split in quarters
+    // of rows where inference may take them in parallel
+    // (few_images_in_parallel).
     Var parallel_rows(Func consumer, const dsl::tensor_shape& s,
                       conv_choice::grain grain = conv_choice::grain::automatic) const {
         using enum conv_choice::grain;
-        if (grain == automatic) grain = s.h * s.w < 256 ? images : quarters;
+        grain = grain_of_rows(s, grain);
         if (grain == images || s.h == 1) {
+            if (quarters_for_few_images(s.h, grain))
+                consumer.split(v_.y, image_quarter(), Var("yi"), (s.h + 3) / 4, Halide::TailStrategy::ShiftInwards);
             consumer.parallel(v_.n);
             return v_.n;
         }
@@ -283,6 +298,7 @@ public:
         stored.reorder_storage(tile_channel, other_channel, w[0], w[1]);
         if (weights.input_gradient)
             stored.compute_root().reorder(tile_channel, other_channel, w[0], w[1]).vectorize(tile_channel, vec_);
+        few_images_in_parallel(consumer, s.h, grain_of_rows(s, grain));
         return task;
     }
 
@@ -320,7 +336,11 @@ public:
             .vectorize(xi)
             .unroll(ci);
         Var task = n, row = yo;  // the parallel loop, and the loop over rows of tiles
-        if (grain == conv_choice::grain::quarters || grain == conv_choice::grain::rows) {
+        if (quarters_for_few_images(s.h / 2, grain)) {
+            Var tile_row("tile_row");
+            consumer.split(yo, image_quarter(), tile_row, (s.h / 2 + 3) / 4, Halide::TailStrategy::GuardWithIf);
+            row = tile_row;
+        } else if (grain == conv_choice::grain::quarters || grain == conv_choice::grain::rows) {
             const int tile_rows = s.h / 2;
             const int per_task = grain == conv_choice::grain::quarters ? (tile_rows + 3) / 4 : 1;
             Var yoo("yoo"), yoi("yoi"), fused("task");
@@ -377,8 +397,19 @@ public:
         const auto u = w.weights.args();  // a, b, ci, co
         w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
         if (padded.defined()) padded_per_task(padded, consumer, task, in);
+        few_images_in_parallel(consumer, s.h / 2, grain);
     }
 
+    // Inference on a batch of fewer than `few_images`: a second loop nest
+    // of `consumer` (Halide's specialize; the batch extent picks one at run
+    // time) whose parallel loop is over the quarters of rows of each image
+    // that parallel_rows or conv_winograd split it in, not over the images,
+    // one task each, which left all threads but one idle at batch 1. To be
+    // called after the last of `consumer`'s own directives: the second nest
+    // copies the schedule so far. `rows` and `grain` as given to those.
+    void few_images_in_parallel(Func consumer, int rows, conv_choice::grain grain) const {
+        if (quarters_for_few_images(rows, grain)) consumer.specialize(few_images_).serial(v_.n).parallel(image_quarter());
+    }
     // `copy`, a wrapper of `source` (x, y, c, n) whose rows are `width`
     // wide, stored with channels innermost: transposed through blocks of 8
     // columns by `lanes` channels (dense row loads, then a shuffle), which
@@ -491,7 +522,16 @@ public:
 
 private:
     static constexpr int images_per_sum_chunk = 8;
+    // Below this batch the tasks are quarters of images (4 tasks an image).
+    static constexpr int few_images = 4;
 
+    bool quarters_for_few_images(int rows, conv_choice::grain grain) const {
+        return few_images_.defined() && rows >= 4 &&
+               (grain == conv_choice::grain::images || grain == conv_choice::grain::automatic);
+    }
+    static Var image_quarter() { return Var("image_quarter"); }
+
+    Halide::Expr few_images_;
     const dims& v_;
     const tuning_table& tuning_;
     int vec_ = 8;
