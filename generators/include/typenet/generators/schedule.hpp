@@ -290,14 +290,18 @@ public:
         // broadcast between neighbouring taps and spills the copies.
         acc.update().reorder(c, x, r.z, r.x, r.y, y, n).vectorize(c, vec_).unroll(x);
         // Stored in the order the reduction walks them: the tile's channels
-        // innermost (co forward, ci for the input gradient), then the other.
+        // innermost (co forward, ci for the input gradient), then the other;
+        // written in that order too, vectors of gathered weights. Written in
+        // the parameters' order, the stores of one input channel fall 8 KB
+        // apart (32 -> 64 channels): 5% of a batch-1 inference of resnet_net.
         Func stored = weights.input_gradient ? weights.f.in(acc) : weights.f;
         const auto w = stored.args();  // (kx, ky, ci, co)
         const Var tile_channel = weights.input_gradient ? w[2] : w[3];
         const Var other_channel = weights.input_gradient ? w[3] : w[2];
-        stored.reorder_storage(tile_channel, other_channel, w[0], w[1]);
-        if (weights.input_gradient)
-            stored.compute_root().reorder(tile_channel, other_channel, w[0], w[1]).vectorize(tile_channel, vec_);
+        stored.compute_root()
+            .reorder_storage(tile_channel, other_channel, w[0], w[1])
+            .reorder(tile_channel, other_channel, w[0], w[1])
+            .vectorize(tile_channel, vec_, guard);
         few_images_in_parallel(consumer, s.h, grain_of_rows(s, grain));
         return task;
     }
