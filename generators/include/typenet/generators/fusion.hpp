@@ -39,8 +39,8 @@ void schedule_forward(network_lowering<Net>& lowering, const Halide::Target& tar
     constexpr Net net{};
     auto& nodes = lowering.nodes();
     const bool training = lowering.context().training();
-    // Inference alone is called with a batch of one image (training runs
-    // whole batches), so it alone gets the loop nests of small batches.
+    // Inference alone may be called with one image or a few (training
+    // runs whole batches), so it alone gets the loop nest of small batches.
     schedule_context ctx(target, lowering.vars(), lowering.context().tuning(),
                          training ? Halide::Expr() : lowering.context().batch());
     const auto kind_of = [&](int i) { return nodes[std::size_t(i)].info.kind; };

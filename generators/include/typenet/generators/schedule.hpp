@@ -414,6 +414,7 @@ public:
     void few_images_in_parallel(Func consumer, int rows, conv_choice::grain grain) const {
         if (quarters_for_few_images(rows, grain)) consumer.specialize(few_images_).serial(v_.n).parallel(image_quarter());
     }
+
     // `copy`, a wrapper of `source` (x, y, c, n) whose rows are `width`
     // wide, stored with channels innermost: transposed through blocks of 8
     // columns by `lanes` channels (dense row loads, then a shuffle), which
