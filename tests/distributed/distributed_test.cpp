@@ -107,7 +107,10 @@ TEST_CASE("2 ranks train a network without batchnorm or dropout as 1 process doe
     CHECK(worst_relative_difference(initial, one.params()) > 1e-2);  // it trained
     const double worst = worst_relative_difference(two.params(), one.params());
     INFO("rank " << ranks.rank() << ": worst relative difference " << worst);
-    CHECK(worst <= 1e-5);
+    // Two half-batch gradients summed round differently from one whole batch's:
+    // after 20 steps that reached 1.5e-5 with avx512's 16-lane reductions (AMD
+    // Zen 4), under 1e-5 with avx2. A wrong average would be off by 1e-2 or more.
+    CHECK(worst <= 5e-5);
     REQUIRE(on_two.history.size() == 1);
     CHECK(on_two.history[0].train_loss == Approx(on_one.history[0].train_loss).epsilon(1e-5));
     CHECK(on_two.history[0].train_accuracy == on_one.history[0].train_accuracy);
