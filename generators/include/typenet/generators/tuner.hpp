@@ -71,7 +71,7 @@ inline std::vector<conv_choice> tile_candidates(const conv_key& k, const conv_ma
             if (m.c % t == 0) counts.push_back(t);
         return counts;
     };
-    const int lanes = m.w >= vec ? vec : m.w >= vec / 2 && vec / 2 >= 4 ? vec / 2 : 0;
+    const int lanes = narrowest_tile_lanes(m.w, vec);
     for (int v : {1, 2}) {
         if (lanes == 0 || lanes * v > m.w) continue;
         for (int c : channel_counts(v))
