@@ -82,7 +82,9 @@ inline std::vector<conv_choice> tile_candidates(const conv_key& k, const conv_ma
     return out;
 }
 
-inline std::vector<conv_choice> weight_gradient_candidates(const conv_key& k, bool winograd, int vec) {
+// Chunks of more images than the batch holds are the whole batch, which a
+// candidate of its own already is.
+inline std::vector<conv_choice> weight_gradient_candidates(const conv_key& k, bool winograd, int vec, int batch) {
     using path = conv_choice::path;
     std::vector<conv_choice> out{conv_choice{}};  // Winograd's where it fits
     out.push_back({path::along_x, 0, 0, conv_choice::grain::automatic, 0});
@@ -91,8 +93,12 @@ inline std::vector<conv_choice> weight_gradient_candidates(const conv_key& k, bo
     while (lanes > 8 && group_out % lanes != 0) lanes /= 2;
     if (group_out % lanes == 0) {
         const int chunk = std::max(1, 4096 / (k.out.w * k.out.h));
-        for (int images : {std::max(1, chunk / 2), chunk, chunk * 2})
-            out.push_back({path::channel_vectors, 0, 0, conv_choice::grain::automatic, images});
+        int last = 0;
+        for (int images : {std::max(1, chunk / 2), chunk, chunk * 2}) {
+            images = std::min(images, batch);
+            if (images != last) out.push_back({path::channel_vectors, 0, 0, conv_choice::grain::automatic, images});
+            last = images;
+        }
     }
     return out;
 }
@@ -313,23 +319,56 @@ class network_tuner {
 public:
     network_tuner(tuner_options options, tuning_table& table) : options_(std::move(options)), table_(table) {}
 
-    // Every pass gets an equal share of what is left of the budget.
+    // Two sweeps over the passes. In the first, every pass gets an equal
+    // share of what is left of the budget; a pass with candidates left
+    // when its share ran out (a big shape early in the network) waits for
+    // the second, which shares what the quicker passes left among them.
     // Returns how many passes were tuned.
     std::size_t run() {
         collect(std::make_index_sequence<node_count>{});
-        const auto start = std::chrono::steady_clock::now();
+        start_ = std::chrono::steady_clock::now();
+        std::vector<progress> found(jobs_.size());
+        std::vector<std::size_t> unfinished;
         for (std::size_t i = 0; i < jobs_.size(); ++i) {
-            const double spent = seconds_since(start);
-            const double share = (options_.budget_seconds - spent) / double(jobs_.size() - i);
-            tune(jobs_[i], share, spent);
+            const job& j = jobs_[i];
+            if (j.key.pass == conv_pass::forward) std::printf("conv %s\n", shape_text(j.key).c_str());
+            measure(j, found[i], remaining_seconds() / double(jobs_.size() - i));
+            if (found[i].next < j.candidates.size()) {
+                std::printf("  %-15s %zu of %zu candidates tried; the rest wait for what the other passes leave\n",
+                            pass_names[int(j.key.pass)], found[i].ratios.size() + 1, j.candidates.size());
+                std::fflush(stdout);
+                unfinished.push_back(i);
+            } else {
+                decide(j, found[i]);
+            }
+        }
+        if (!unfinished.empty())
+            std::printf("second sweep: %zu passes, %.0f s left\n", unfinished.size(), std::max(0.0, remaining_seconds()));
+        for (std::size_t k = 0; k < unfinished.size(); ++k) {
+            const job& j = jobs_[unfinished[k]];
+            std::printf("conv %s\n", shape_text(j.key).c_str());
+            measure(j, found[unfinished[k]], remaining_seconds() / double(unfinished.size() - k));
+            decide(j, found[unfinished[k]]);
         }
         return jobs_.size();
     }
 
 private:
+    // What measuring one pass has found so far: the default's pipeline and
+    // the best candidate's, each candidate's time over the default's in
+    // their race, and the first candidate not yet tried.
+    struct progress {
+        std::function<void()> default_run, best_run;
+        conv_choice best;
+        double best_ratio = 1, default_ms = 0;
+        std::vector<std::pair<std::string, double>> ratios;
+        std::size_t next = 0;
+    };
+
     static double seconds_since(std::chrono::steady_clock::time_point t) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     }
+    double remaining_seconds() const { return options_.budget_seconds - seconds_since(start_); }
 
     template <std::size_t... I>
     void collect(std::index_sequence<I...>) {
@@ -374,52 +413,54 @@ private:
             }
             key.pass = conv_pass::weight_gradient;
             jobs_.push_back(
-                {key, weight_gradient_candidates(key, plain && winograd_fits(win, info.in, info.out), vec), build_backward});
+                {key, weight_gradient_candidates(key, plain && winograd_fits(win, info.in, info.out), vec, options_.batch),
+                 build_backward});
         }
     }
 
-    // Measures a job's candidates for at most `seconds` (the default
-    // always), each in a race with the default; then races the fastest
-    // against the default once more, longer, and keeps the default unless
-    // it loses by more than the margin.
-    void tune(const job& j, double seconds, double spent_before) {
+    // The pipeline of pass `j` with choice `c`, JIT-compiled.
+    static std::function<void()> build(const job& j, const conv_choice& c) {
+        tuning_table trial;
+        trial.records.push_back({j.key, c, 0, 0, {}});
+        return j.build(trial);
+    }
+
+    // Races pass `j`'s untried candidates against the default, each in a
+    // race of its own, for at most `seconds` (the default is always built
+    // and timed).
+    void measure(const job& j, progress& p, double seconds) {
         const auto start = std::chrono::steady_clock::now();
-        const char* pass = pass_names[int(j.key.pass)];
-        if (j.key.pass == conv_pass::forward) std::printf("conv %s\n", shape_text(j.key).c_str());
-        tuning_record record{j.key, conv_choice{}, 0, 0, {}};
-        const auto build = [&](const conv_choice& c) {
-            tuning_table trial;
-            trial.records.push_back({j.key, c, 0, 0, {}});
-            return j.build(trial);
-        };
-        const std::function<void()> default_run = build(conv_choice{});
-        std::function<void()> best_run = default_run;
-        double best_ratio = 1, default_ms = 0;
-        std::vector<std::pair<std::string, double>> ratios;  // each candidate's time over the default's in their race
-        std::size_t untried = 0;
-        for (const conv_choice& c : j.candidates) {
+        if (!p.default_run) p.best_run = p.default_run = build(j, conv_choice{});
+        for (; p.next < j.candidates.size() && seconds_since(start) <= seconds; ++p.next) {
+            const conv_choice& c = j.candidates[p.next];
             if (c.is_default()) continue;
-            if (seconds_since(start) > seconds) {
-                ++untried;
-                continue;
-            }
             std::function<void()> run;
             try {
-                run = build(c);
+                run = build(j, c);
             } catch (const Halide::Error& e) {
-                std::printf("  %s %s: does not compile: %s\n", pass, to_string(c).c_str(), e.what());
+                std::printf("  %s %s: does not compile: %s\n", pass_names[int(j.key.pass)], to_string(c).c_str(),
+                            e.what());
                 continue;
             }
-            const race_result r = race(default_run, run, 3, options_.turn_ms);
-            default_ms = default_ms == 0 ? r.a_ms : std::min(default_ms, r.a_ms);
-            ratios.emplace_back(to_string(c), r.ratio);
-            if (r.ratio < best_ratio) best_ratio = r.ratio, record.choice = c, best_run = run;
+            const race_result r = race(p.default_run, run, 3, options_.turn_ms);
+            p.default_ms = p.default_ms == 0 ? r.a_ms : std::min(p.default_ms, r.a_ms);
+            p.ratios.emplace_back(to_string(c), r.ratio);
+            if (r.ratio < p.best_ratio) p.best_ratio = r.ratio, p.best = c, p.best_run = run;
         }
-        if (ratios.empty()) default_ms = fastest_ms(default_run, options_.turn_ms);
+    }
+
+    // Races the fastest candidate against the default once more, longer,
+    // keeps the default unless it loses by more than the margin, and
+    // records the pass.
+    void decide(const job& j, progress& p) {
+        tuning_record record{j.key, p.best, 0, 0, {}};
+        std::size_t untried = 0;
+        for (std::size_t i = p.next; i < j.candidates.size(); ++i) untried += !j.candidates[i].is_default();
+        double default_ms = p.ratios.empty() ? fastest_ms(p.default_run, options_.turn_ms) : p.default_ms;
         double chosen_ms = default_ms;
         if (!record.choice.is_default()) {
             // The record keeps this race's times, which decided.
-            const race_result r = race(default_run, best_run, 7, 1.5 * options_.turn_ms);
+            const race_result r = race(p.default_run, p.best_run, 7, 1.5 * options_.turn_ms);
             if (r.ratio > 1 - options_.margin) {
                 record.choice = conv_choice{};
                 default_ms = chosen_ms = std::min(default_ms, r.a_ms);
@@ -433,11 +474,12 @@ private:
         // own race times the default's time: races at different moments are
         // comparable that way, raw times are not.
         record.tried.emplace_back("default", default_ms);
-        for (const auto& [name, ratio] : ratios) record.tried.emplace_back(name, ratio * default_ms);
-        std::printf("  %-15s default %8.3f ms, chosen %-26s %8.3f ms (%zu tried%s, %.0f s so far)\n", pass,
-                    record.default_ms, to_string(record.choice).c_str(), record.ms, record.tried.size(),
+        for (const auto& [name, ratio] : p.ratios) record.tried.emplace_back(name, ratio * default_ms);
+        std::printf("  %-15s default %8.3f ms, chosen %-26s %8.3f ms (%zu tried%s, %.0f s so far)\n",
+                    pass_names[int(j.key.pass)], record.default_ms, to_string(record.choice).c_str(), record.ms,
+                    record.tried.size(),
                     untried ? (", " + std::to_string(untried) + " untried for the budget").c_str() : "",
-                    spent_before + seconds_since(start));
+                    seconds_since(start_));
         std::fflush(stdout);
         auto same = std::find_if(table_.records.begin(), table_.records.end(),
                                  [&](const tuning_record& r) { return r.key == j.key; });
@@ -445,11 +487,13 @@ private:
             *same = record;
         else
             table_.records.push_back(record);
+        p.default_run = p.best_run = {};  // their JIT-compiled code freed
     }
 
     tuner_options options_;
     tuning_table& table_;
     std::vector<job> jobs_;
+    std::chrono::steady_clock::time_point start_;
 };
 
 // `tools/tune`'s program for network Net (typenet_tune_network builds it):
