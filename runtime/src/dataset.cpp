@@ -70,6 +70,31 @@ std::vector<std::uint32_t> shuffled_order(std::size_t n, std::uint64_t seed, std
     return order;
 }
 
+namespace {
+
+// Draws exactly augmentation::erase_draws numbers whatever it does. The
+// rectangle's sides come from its area and aspect and are clipped to the
+// image, where Zhong et al. draw again until it fits (a count of draws
+// that varies): here the largest areas at the most lopsided aspects come
+// out a little smaller instead.
+void erase_random_rectangle(double probability, int c, int h, int w, float scale, float shift,
+                            random_stream& random, float* image) {
+    const bool erase = random.uniform() < probability;
+    const double area = random.uniform(0.02, 0.4) * h * w;
+    const double aspect = std::exp(random.uniform(std::log(0.3), std::log(1 / 0.3)));
+    const int eh = std::clamp(int(std::lround(std::sqrt(area * aspect))), 1, h);
+    const int ew = std::clamp(int(std::lround(std::sqrt(area / aspect))), 1, w);
+    const int top = int(random.below(std::uint64_t(h - eh + 1)));
+    const int left = int(random.below(std::uint64_t(w - ew + 1)));
+    random_stream fill(random.next());
+    if (!erase) return;
+    for (int ch = 0; ch < c; ++ch)
+        for (int y = top; y < top + eh; ++y)
+            for (int x = left; x < left + ew; ++x) image[(ch * h + y) * w + x] = float(fill.below(256)) * scale + shift;
+}
+
+}  // namespace
+
 void fill_batch(const image_set& set, std::span<const std::uint32_t> indices, normalization norm,
                 const augmentation& augment, random_stream& random, std::span<float> images,
                 std::span<std::int32_t> labels) {
@@ -91,6 +116,8 @@ void fill_batch(const image_set& set, std::span<const std::uint32_t> indices, no
                     const bool inside = sy >= 0 && sy < h && sx0 >= 0 && sx0 < w;
                     out[(ch * h + y) * w + x] = inside ? in[(ch * h + sy) * w + sx] * scale + shift : background;
                 }
+        if (augment.erase_probability > 0)
+            erase_random_rectangle(augment.erase_probability, c, h, w, scale, shift, random, out);
     }
 }
 

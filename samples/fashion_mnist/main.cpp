@@ -42,6 +42,7 @@ struct settings {
     std::string save, resume, log, data_dir = typenet::default_fashion_mnist_dir.string();
     int patience = 0;
     int crop = 0;
+    double erase = 0;
     bool flip = false;
     std::string init;
     bool confusion = false;
@@ -92,7 +93,7 @@ int run(const settings& s, typenet::communicator& ranks) {
     options.optim.weight_decay = s.weight_decay;
     options.schedule = lr_schedule::named(s.schedule);
     options.seed = s.seed;
-    options.augment = {s.crop, s.flip};
+    options.augment = {s.crop, s.flip, s.erase};
     options.save = s.save;
     options.save_every = s.save_every;
     options.log = s.log;
@@ -121,7 +122,12 @@ int run(const settings& s, typenet::communicator& ranks) {
         else out << " after epoch " << t.next_epoch() << "\n";
     }
     out << "training: " << s.epochs << " epochs, batch " << s.batch << ", " << s.optimizer << " lr " << s.lr << " ("
-        << s.schedule << "), seed " << s.seed << std::endl;
+        << s.schedule << "), seed " << s.seed;
+    if (s.crop || s.flip || s.erase > 0) out << ", augmentation:";
+    if (s.crop) out << " crops (padding " << s.crop << ")";
+    if (s.flip) out << " flips";
+    if (s.erase > 0) out << " erasing (probability " << s.erase << ")";
+    out << std::endl;
 
     const fit_result result = t.fit(train, test, options);
     const evaluation final_test = result.history.empty() ? t.evaluate(test, *options.norm) : result.final_test;
@@ -181,6 +187,9 @@ int main(int argc, char** argv) {
     app.add_option("--crop", s.crop, "augmentation: random crops of the image padded by this many pixels")
         ->check(samples::whole_number(0, 16));
     app.add_flag("--flip", s.flip, "augmentation: random horizontal flips");
+    app.add_option("--erase", s.erase,
+                   "augmentation: with this probability, a random rectangle (2-40% of the image) becomes noise")
+        ->check(samples::real_number(0, true, 1));
     app.add_option("--init", s.init, "weight initializer for every layer (default: he_normal before ReLU)")
         ->check(samples::named([](const std::string& name) { typenet::initializer::named(name); }));
     app.add_flag("--confusion", s.confusion, "print the confusion matrix and per-class accuracy at the end");

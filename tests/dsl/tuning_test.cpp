@@ -57,14 +57,20 @@ TEST_CASE("a written tuning database reads back the same", "[tuning]") {
                          2.5,
                          3.0,
                          {{"default", 3.0}}});
+    t.records.push_back({key(conv_pass::input_gradient, {64, 14, 14}, {64, 14, 14}, 8),
+                         {conv_choice::path::pitched_rows, 2, 8, conv_choice::grain::automatic, 0},
+                         0.5,
+                         0.7,
+                         {{"default", 0.7}, {"along_x+v1+c16+images", 0.9}}});
     const tuning_table back = parse_tuning(format_tuning(t), "written.tuning");
-    REQUIRE(back.records.size() == 2);
-    for (std::size_t i = 0; i < 2; ++i) {
+    REQUIRE(back.records.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
         CHECK(back.records[i].key == t.records[i].key);
         CHECK(back.records[i].choice == t.records[i].choice);
         CHECK(back.records[i].ms == Approx(t.records[i].ms));
     }
     CHECK(to_string(back.records[1].choice) == "channel_vectors+i12");
+    CHECK(to_string(back.records[2].choice) == "pitched_rows+v2+c8");
 }
 
 TEST_CASE("a malformed tuning database is refused with its file and line", "[tuning]") {

@@ -57,11 +57,12 @@ inline constexpr auto residual_units =
     relu | global_avgpool | flatten | dense<3> | softmax_xent<3>;
 
 // A concat of three branches of different depths, the last a residual
-// holding a grouped conv (a unit nested in a unit), then a padded pooling.
+// holding a dilated grouped conv (a unit nested in a unit), then a padded
+// pooling.
 inline constexpr auto branches =
     input<3, 9, 9> | conv<6, 3, pad<1>> | relu |
     concat(conv<4, 1>, conv<3, 3, pad<1>> | relu | conv<5, 3, pad<1>> | maxpool<3, 1, pad<1>>,
-           residual(conv<6, 3, pad<1>, groups<3>> | tanh_activation)) |
+           residual(conv<6, 3, pad<2>, dilation<2>, groups<3>> | tanh_activation)) |
     avgpool<3> | flatten | dense<4> | softmax_xent<4>;
 
 // Grouped and depthwise convs with stride and padding, a 1x1 grouped conv

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <typenet/dataset.hpp>
@@ -188,6 +189,46 @@ TEST_CASE("batches are normalized, and augmentation crops and flips", "[data]") 
             shifted |= images[4] * 255.0f != Approx(204.0f);
         }
         CHECK(shifted);
+    }
+    SECTION("erasing turns one rectangle of 2-40% of the image into pixel values, and draws a fixed count") {
+        image_set grey;
+        grey.shape = {1, 10, 10};
+        grey.pixels.assign(100, 128);
+        grey.labels = {3};
+        grey.classes = 10;
+        std::vector<float> image(100);
+        std::vector<std::int32_t> label(1);
+        const std::vector<std::uint32_t> one{0};
+        const augmentation erase_half{0, false, 0.5};
+        int erased = 0;
+        double area_sum = 0;
+        for (int trial = 0; trial < 200; ++trial) {
+            random_stream after = random;
+            after.skip(std::uint64_t(erase_half.draws_per_image()));
+            fill_batch(grey, one, {0, 1}, erase_half, random, image, label);
+            CHECK(random.next() == after.next());  // a rank skips to its share by this count
+            int top = 10, bottom = -1, left = 10, right = -1;
+            for (int y = 0; y < 10; ++y)
+                for (int x = 0; x < 10; ++x) {
+                    const float v = image[std::size_t(y * 10 + x)] * 255.0f;
+                    CHECK(std::abs(v - std::round(v)) < 1e-3);  // a pixel value, 0 to 255
+                    CHECK((v > -1e-3 && v < 255.001f));
+                    if (std::abs(v - 128.0f) > 1e-3)
+                        top = std::min(top, y), bottom = std::max(bottom, y), left = std::min(left, x),
+                        right = std::max(right, x);
+                }
+            if (bottom < 0) continue;
+            ++erased;
+            const int area = (bottom - top + 1) * (right - left + 1);
+            area_sum += area;
+            // at most 40% of 100 pixels, plus the rounding of each side (half a pixel) at aspect 0.3
+            CHECK(area <= 48);
+        }
+        CHECK(erased > 70);
+        CHECK(erased < 130);
+        // areas uniform in 2-40% average 21 pixels; rounding and clipping move that by a few
+        CHECK(area_sum / erased > 14);
+        CHECK(area_sum / erased < 28);
     }
     CHECK(measure_normalization(s).mean == Approx((0 + 51 + 102 + 153 + 204 + 255 + 10 + 20 + 30 + 40 + 50 + 60) / 12.0 / 255.0));
 }

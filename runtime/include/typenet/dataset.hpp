@@ -41,8 +41,16 @@ normalization measure_normalization(const image_set& set);
 struct augmentation {
     int crop_padding = 0;      // random crop of the image padded with this many zero pixels a side
     bool horizontal_flip = false;
-    // What fill_batch draws from its random stream for each image.
-    int draws_per_image() const { return (crop_padding ? 2 : 0) + (horizontal_flip ? 1 : 0); }
+    // Random erasing (Zhong et al., 2017), after the crop and flip: with this
+    // probability a rectangle of 2% to 40% of the image, aspect 0.3 to 3.3,
+    // becomes uniformly random pixels, so the network cannot lean on any one part.
+    double erase_probability = 0;
+    // What fill_batch draws from its random stream for each image: a fixed
+    // count whatever is drawn, so a rank can skip to its share of an epoch.
+    int draws_per_image() const {
+        return (crop_padding ? 2 : 0) + (horizontal_flip ? 1 : 0) + (erase_probability > 0 ? erase_draws : 0);
+    }
+    static constexpr int erase_draws = 6;  // whether, area, aspect, top, left, the fill's seed
 };
 
 // A seeded permutation of [0, n): epoch `epoch` of run `seed`.

@@ -408,7 +408,8 @@ private:
                 {"learning-rate schedule", std::string(schedule_name(options.schedule.kind))},
                 {"seed", std::to_string(options.seed)},
                 {"augmentation", "crop " + std::to_string(options.augment.crop_padding) +
-                                     (options.augment.horizontal_flip ? ", flips" : ", no flips")},
+                                     (options.augment.horizontal_flip ? ", flips" : ", no flips") + ", erasing " +
+                                     exact_text(options.augment.erase_probability)},
                 {"normalization", exact_text(norm.mean) + " " + exact_text(norm.stddev)},
                 {"training data", data(train)},
                 {"test data", data(test)},

@@ -38,9 +38,9 @@ public:
     // `input` is the value segment.input_node, which the segment's nodes
     // read; `tuning`, the schedule choices to take (it must outlive this).
     network_lowering(const dsl::training_segment& segment, mode m, Func input, Func params, Func state, Expr batch,
-                     Expr seed, storage stored, const tuning_table& tuning)
+                     Expr seed, storage stored, const tuning_table& tuning, int vector_lanes)
         : cx_(lowering_context::of(net, segment.input_node, m, std::move(params), std::move(state), std::move(batch),
-                                   std::move(seed), std::move(stored), tuning)),
+                                   std::move(seed), std::move(stored), tuning, vector_lanes)),
           segment_(segment), input_(std::move(input)), nodes_(node_count), states_(node_count),
           d_out_is_sum_(node_count, false) {
         lower_all(std::make_index_sequence<node_count>{});

@@ -82,12 +82,14 @@ public:
     // `input_node`: the value the lowered nodes read as the pipeline's input
     // (the network's input, or the value before a segment).
     // `tuning`: the schedule choices of one CPU model (outlives the context).
+    // `vector_lanes`: floats per vector of the target generated for.
     template <class Net>
     static lowering_context of(Net net, int input_node, mode m, Func params, Func state, Expr batch, Expr seed,
-                               storage stored, const tuning_table& tuning) {
+                               storage stored, const tuning_table& tuning, int vector_lanes) {
         lowering_context cx(m, std::move(params), std::move(state), std::move(batch), std::move(seed),
                             std::move(stored));
         cx.tuning_ = &tuning;
+        cx.vector_lanes_ = vector_lanes;
         for (const auto& e : dsl::parameter_layout(net)) cx.param_layout_.push_back(e);
         for (const auto& e : dsl::buffer_layout(net)) cx.buffer_layout_.push_back(e);
         cx.input_shape_ = dsl::input_shape(net);
@@ -109,6 +111,9 @@ public:
     Func params() const { return params_; }
     Func state() const { return state_; }
     const tuning_table& tuning() const { return *tuning_; }
+    // Where an algorithm, not only its schedule, depends on the target
+    // (a grouped conv along pitched rows).
+    int vector_lanes() const { return vector_lanes_; }
 
     // The one node reading node i's output (or the network's input), or -1.
     int sole_reader(int i) const {
@@ -188,6 +193,7 @@ private:
     int network_input_reader_ = -1;
     int input_node_ = dsl::network_input;
     const tuning_table* tuning_ = nullptr;
+    int vector_lanes_ = 8;
 };
 
 // A bias's gradient (conv, dense): the sum of d_acc per channel. A

@@ -88,6 +88,7 @@ protected:
     }
     const dsl::training_segment& segment() const { return segment_; }
     // The choices of the database `tuning` names, read once; none without it.
+    int vector_lanes() const { return this->get_target().template natural_vector_size<float>(); }
     const tuning_table& tuning() {
         if (!tuning_ && !tuning_file.value().empty()) tuning_ = read_tuning(tuning_file.value());
         if (!tuning_) tuning_.emplace();
@@ -189,7 +190,7 @@ public:
         lowering_ = std::make_unique<network_lowering<Net>>(this->segment(), mode::inference, Func(this->in(input)),
                                                             Func(this->in(params)), Func(this->in(state)),
                                                             this->batch(), Expr(0), storage{define_into, {}, {}, {}},
-                                                            this->tuning());
+                                                            this->tuning(), this->vector_lanes());
         const dims& v = lowering_->vars();
         Func scores = this->out(output);
         if (!scores.defined()) scores(v.x, v.y, v.c, v.n) = lowering_->output()(v.x, v.y, v.c, v.n);
@@ -230,7 +231,8 @@ public:
         lowering_ = std::make_unique<network_lowering<Net>>(segment, mode::training, Func(this->in(input)),
                                                             Func(this->in(params)), Func(this->in(state)),
                                                             this->batch(), this->seed_value(),
-                                                            storage{define_into, {}, {}, {}}, this->tuning());
+                                                            storage{define_into, {}, {}, {}}, this->tuning(),
+                                                            this->vector_lanes());
         const dims& v = lowering_->vars();
         this->define_loss(*lowering_);
         const auto statistics = lowering_->new_state_outputs();
@@ -286,7 +288,7 @@ public:
             segment, mode::training, Func(this->in(input)), Func(this->in(params)), Func(this->in(batch_statistics)),
             this->batch(), this->seed_value(),
             storage{{}, read_stored, gradient_into, input_gradient_into, /*state_is_batch_statistics=*/true},
-            this->tuning());
+            this->tuning(), this->vector_lanes());
         const dims& v = lowering_->vars();
         Func scores_gradient;
         if (segment.loss_head) {

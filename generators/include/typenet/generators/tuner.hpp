@@ -79,6 +79,9 @@ inline std::vector<conv_choice> tile_candidates(const conv_key& k, const conv_ma
     }
     if (k.groups == 1 && m.c % vec == 0)
         for (grain g : {grain::images, grain::quarters}) out.push_back({path::across_channels, 0, 0, g, 0});
+    if (k.groups > 1 && k.stride == 1)
+        for (int v : {1, 2})
+            for (int c : channel_counts(v)) out.push_back({path::pitched_rows, v, c, grain::automatic, 0});
     return out;
 }
 
@@ -88,6 +91,7 @@ inline std::vector<conv_choice> weight_gradient_candidates(const conv_key& k, bo
     using path = conv_choice::path;
     std::vector<conv_choice> out{conv_choice{}};  // Winograd's where it fits
     out.push_back({path::along_x, 0, 0, conv_choice::grain::automatic, 0});
+    if (k.groups > 1 && k.stride == 1) out.push_back({path::pitched_rows, 0, 0, conv_choice::grain::automatic, 0});
     const int group_out = k.out.c / k.groups;
     int lanes = vec;
     while (lanes > 8 && group_out % lanes != 0) lanes /= 2;
@@ -186,7 +190,8 @@ public:
             return std::nullopt;
         };
         network_lowering<Sub> lowering(segment, mode::training, Func(input), Func(params), Func(state),
-                                       input.dim(3).extent(), Expr(0u), storage{define_into, {}, {}, {}}, table);
+                                       input.dim(3).extent(), Expr(0u), storage{define_into, {}, {}, {}}, table,
+                                       target.natural_vector_size<float>());
         constrain(input, in_shape);
         schedule_forward(lowering, target);
         std::vector<Func> outputs = stored;
@@ -228,7 +233,7 @@ public:
                                        input.dim(3).extent(), Expr(0u),
                                        storage{{}, read_stored, [&](std::size_t t) { return gradients[t]; }, d_input,
                                                /*state_is_batch_statistics=*/true},
-                                       table);
+                                       table, target.natural_vector_size<float>());
         const dims& v = lowering.vars();
         Func d_scores("d_output_in");
         d_scores(v.x, v.y, v.c, v.n) = d_output(v.x, v.y, v.c, v.n);

@@ -53,9 +53,9 @@ struct conv_key {
 };
 
 struct conv_choice {
-    // forward and input gradient: winograd | along_x | across_channels;
-    // weight gradient: winograd | channel_vectors | along_x.
-    enum class path { automatic, winograd, along_x, across_channels, channel_vectors };
+    // forward and input gradient: winograd | along_x | across_channels | pitched_rows;
+    // weight gradient: winograd | channel_vectors | along_x | pitched_rows.
+    enum class path { automatic, winograd, along_x, across_channels, channel_vectors, pitched_rows };
     // The parallel loop: whole images, quarters of one, or a task per
     // pair of rows (Winograd's row of tiles).
     enum class grain { automatic, images, quarters, rows };
@@ -123,7 +123,7 @@ inline std::string shape_text(const conv_key& k) {
 }
 
 inline std::string to_string(const conv_choice& c) {
-    constexpr const char* routes[] = {"", "winograd", "along_x", "across_channels", "channel_vectors"};
+    constexpr const char* routes[] = {"", "winograd", "along_x", "across_channels", "channel_vectors", "pitched_rows"};
     constexpr const char* grains[] = {"", "images", "quarters", "rows"};
     std::vector<std::string> parts;
     if (c.route != conv_choice::path::automatic) parts.push_back(routes[int(c.route)]);
@@ -183,7 +183,7 @@ inline std::optional<conv_map> map_of(std::string_view s) {
 inline conv_choice parse_choice(std::string_view text) {
     const auto bad = [&](std::string_view why) {
         return std::invalid_argument("the choice \"" + std::string(text) + "\" " + std::string(why) +
-                                     " (parts: winograd, along_x, across_channels, channel_vectors, images, "
+                                     " (parts: winograd, along_x, across_channels, channel_vectors, pitched_rows, images, "
                                      "quarters, rows, v<vectors>, c<channels>, i<images>, joined by +; or default)");
     };
     conv_choice c;
@@ -196,7 +196,8 @@ inline conv_choice parse_choice(std::string_view text) {
             {"winograd", conv_choice::path::winograd},
             {"along_x", conv_choice::path::along_x},
             {"across_channels", conv_choice::path::across_channels},
-            {"channel_vectors", conv_choice::path::channel_vectors}};
+            {"channel_vectors", conv_choice::path::channel_vectors},
+            {"pitched_rows", conv_choice::path::pitched_rows}};
         constexpr std::pair<const char*, conv_choice::grain> grains[] = {
             {"images", conv_choice::grain::images}, {"quarters", conv_choice::grain::quarters}, {"rows", conv_choice::grain::rows}};
         bool known = false;

@@ -4,9 +4,10 @@
 // A plain conv runs in register tiles of its stored consumer (along x, or
 // across channels on narrow maps), or as Winograd's tiles where they fit
 // (winograd.hpp). A grouped conv reads each output channel's own group of
-// input channels: it takes the tiles along x, whose reduction is over that
-// group alone, and never Winograd's or the channel-tiled paths, which sum
-// over every input channel.
+// input channels: it takes the tiles along x, or along pitched rows on
+// narrow maps (pitched_conv), whose reduction is over that group alone,
+// and never Winograd's or the channel-tiled paths, which sum over every
+// input channel.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,30 @@ struct input_gradient_phase {
     RDom r;
 };
 
+// A stride-1 conv over rows laid end to end, each followed by its border
+// (`pitch` = row + border): one flat index j = y pitch + x, so a tap is
+// the offset ty pitch + tx and vectors run along j across rows with no
+// tail. A grouped conv's maps are narrow (14 columns), and along x they
+// took 8-lane vectors under AVX-512 and computed 16 columns for 14; along
+// j they take whole vectors, two pitch columns a row wasted.
+//   src(j, c, n)  the bordered input, flat (copied per task)
+//   acc(j, c, n)  the reduction, in register tiles of `out`
+//   out(j, c, n)  stored per task; the map is out(y pitch + x, c, n)
+struct pitched_conv {
+    Func src, acc, out;
+    RDom r;
+    int pitch = 0;
+};
+
+// A grouped stride-1 conv's weight gradient over pitched rows: dw(kx, ky,
+// ci, co) = sum over n and j of d(j, co, n) src(j + (ky pitch + kx) dil,
+// ci of co's group, n), with d the output gradient, flat and zero in each
+// row's last pitch columns, and src the input as pitched_conv's.
+struct pitched_weight_gradient {
+    Func src, d;
+    RDom r;  // j (whole AVX-512 vectors of it: the zero border covers the extra lanes), n
+};
+
 struct conv_state {
     int groups = 1;
     bool trained = true;   // conv (weights in params) rather than fixed_conv
@@ -42,13 +67,40 @@ struct conv_state {
     std::vector<input_gradient_phase> phases;               // a strided conv's input gradient, split by phase
     std::optional<winograd_conv> winograd_d_in;             // the input gradient as Winograd's tiles
     std::optional<winograd_weight_gradient> winograd_dw;    // the weight gradient from Winograd's products
+    std::optional<pitched_conv> pitched, pitched_d_in;      // a grouped stride-1 conv's forward and input gradient
+    std::optional<pitched_weight_gradient> pitched_dw;      // and its weight gradient
 
     // Input channels each output channel reads, and output channels per group.
     int group_in(const lowered_node& l) const { return l.info.in.c / groups; }
     int group_out(const lowered_node& l) const { return l.info.out.c / groups; }
     // Channel-summing fast paths (Winograd, tiles across channels) hold for one group only.
     bool dense_channels() const { return groups == 1; }
+    // The input, zero outside its map even where the conv has no padding:
+    // pitched rows read past each row's end.
+    Func zero_bordered_input(const lowering_context& cx, const lowered_node& l) const {
+        return l.info.slides->pad > 0 ? padded : cx.bordered(l.in[0], l.info.in);
+    }
 };
+
+// The pitched_conv over rows of width `w` whose map, out(y pitch + x, c, n),
+// is the sum over r of weight(r) * source(x + first + tx d, y + first +
+// ty d, channel(r), n), with (tx, ty) = (r.x, r.y), or turned half a turn
+// (k-1-r.x, k-1-r.y) for an input gradient. `source` must be zero outside
+// its map (bordered): the last pitch columns of a row read past its end.
+template <class Weight, class Channel>
+pitched_conv make_pitched_conv(const std::string& name, const dims& v, Func source, int first, int w, int k, int d,
+                               int channels_read, bool turned, Weight weight, Channel channel) {
+    const Var j("j"), c = v.c, n = v.n;
+    pitched_conv p{Func(name + "_flat_src"), Func(name + "_flat_acc"), Func(name + "_flat"),
+                   RDom(0, k, 0, k, 0, channels_read, "r_" + name + "_flat"), w + (k - 1) * d};
+    const Expr pitch = p.pitch;
+    p.src(j, c, n) = source(j % pitch + first, j / pitch + first, c, n);
+    const Expr tx = turned ? k - 1 - p.r.x : Expr(p.r.x), ty = turned ? k - 1 - p.r.y : Expr(p.r.y);
+    p.acc(j, c, n) = 0.f;
+    p.acc(j, c, n) += weight(p.r) * p.src(j + (ty * pitch + tx) * d, channel(p.r), n);
+    p.out(j, c, n) = p.acc(j, c, n);
+    return p;
+}
 
 // The tuning database's key for one pass of conv `l`.
 inline conv_key conv_key_of(const lowered_node& l, const conv_state& s, conv_pass pass) {
@@ -56,6 +108,26 @@ inline conv_key conv_key_of(const lowered_node& l, const conv_state& s, conv_pas
     const dsl::tensor_shape& out = l.info.out;
     const dsl::window& w = *l.info.slides;
     return {pass, {in.c, in.h, in.w}, {out.c, out.h, out.w}, w.kh, w.stride, w.dilation, s.groups};
+}
+
+// Whether a pass of a grouped stride-1 conv runs along pitched rows
+// (pitched_conv, pitched_weight_gradient): where the tuning database says
+// so, or by default on maps narrower than a vector where each vector
+// loaded feeds several channels (the group's output channels; its input
+// channels for the input gradient). A depthwise conv (one FMA a load
+// either way) gained nothing so at 14x14 and 7x7, and at 28x28 took
+// 1.1-1.5x as long: its flat copies outgrew the cache. Under AVX2 a
+// 14-column map fills its 8-lane vectors along x already: there pitched
+// rows took 1.2x as long forward and 2-3x for the weight gradient (64->64
+// channels in 8 groups, avx2 code on a Zen 5).
+inline bool takes_pitched_rows(const lowering_context& cx, const lowered_node& l, const conv_state& s,
+                               conv_pass pass) {
+    if (s.groups == 1 || l.info.slides->stride != 1) return false;
+    const auto route = cx.tuning().choose(conv_key_of(l, s, pass)).route;
+    if (route != conv_choice::path::automatic) return route == conv_choice::path::pitched_rows;
+    const bool input_gradient = pass == conv_pass::input_gradient;
+    const int width = input_gradient ? l.info.in.w : l.info.out.w;
+    return width < cx.vector_lanes() && (input_gradient ? s.group_in(l) : s.group_out(l)) > 1;
 }
 
 // Whether a pass takes Winograd's tiles: where they fit a plain trained
@@ -105,6 +177,14 @@ inline void conv_forward(lowering_context& cx, lowered_node& l, conv_state& s) {
     l.out = cx.output_func(l);
     if (takes_winograd(cx, l, s, conv_pass::forward, winograd_fits(win, l.info.in, l.info.out))) {
         s.winograd = winograd_f2x3(l.name, s.weights, s.padded, s.bias, win.pad, l.info.in.c, s.acc, x, y, c, n);
+    } else if (takes_pitched_rows(cx, l, s, conv_pass::forward)) {
+        const Expr first_in = (c / s.group_out(l)) * s.group_in(l);
+        s.pitched = make_pitched_conv(
+            l.name, cx.vars(), s.zero_bordered_input(cx, l), -win.pad, l.info.out.w, win.kw, win.dilation,
+            s.group_in(l), false, [&](const RDom& r) { return s.weights(r.x, r.y, r.z, c); },
+            [&](const RDom& r) { return first_in + r.z; });
+        const Expr pitched = s.pitched->out(y * s.pitched->pitch + x, c, n);
+        s.acc(x, y, c, n) = s.bias.defined() ? s.bias(c) + pitched : pitched;
     } else {
         // Output channel c reads its group's input channels.
         const Expr first_in = s.groups == 1 ? Expr(0) : (c / s.group_out(l)) * s.group_in(l);
@@ -187,6 +267,18 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
         Func dw = cx.gradient_func(l, "weight");
         if (takes_winograd(cx, l, s, conv_pass::weight_gradient, winograd_fits(win, in, out))) {
             s.winograd_dw = winograd_f2x3_weight_gradient(l.name, s.padded, p, s.d_acc, out, cx.batch(), dw);
+        } else if (takes_pitched_rows(cx, l, s, conv_pass::weight_gradient)) {
+            Var kx("kx"), ky("ky"), ci("ci"), co("co"), j("j");
+            const int pitch = out.w + (win.kw - 1) * d, flat = (out.h * pitch + 15) / 16 * 16;
+            pitched_weight_gradient g{Func(l.name + "_dw_flat_src"), Func(l.name + "_dw_flat_d"),
+                                      RDom(0, flat, 0, cx.batch(), "r_dw_" + l.name)};
+            g.src(j, c, n) = s.zero_bordered_input(cx, l)(j % pitch - p, j / pitch - p, c, n);
+            g.d(j, c, n) = cx.bordered(s.d_acc, out)(j % pitch, j / pitch, c, n);
+            const Expr first_in = (co / s.group_out(l)) * s.group_in(l);
+            dw(kx, ky, ci, co) = 0.f;
+            dw(kx, ky, ci, co) +=
+                g.d(g.r.x, co, g.r.y) * g.src(g.r.x + (ky * pitch + kx) * d, first_in + ci, g.r.y);
+            s.pitched_dw = g;
         } else {
             Var kx("kx"), ky("ky"), ci("ci"), co("co");
             s.r_dw = RDom(0, out.w, 0, out.h, 0, cx.batch(), "r_dw_" + l.name);
@@ -222,6 +314,13 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
         Func turned(l.name + "_w_turned");
         turned(kx, ky, co, ci) = s.weights(2 - kx, 2 - ky, ci, co);
         s.winograd_d_in = winograd_f2x3(l.name + "_dx", turned, s.d_spread, Func(), 2 - p, out.c, s.d_in_acc, x, y, c, n);
+    } else if (takes_pitched_rows(cx, l, s, conv_pass::input_gradient)) {
+        const Expr first_out = (c / s.group_in(l)) * s.group_out(l), ci = c % s.group_in(l);
+        s.pitched_d_in = make_pitched_conv(
+            l.name + "_dx", cx.vars(), s.d_spread, p - (win.kw - 1) * d, in.w, win.kw, d, s.group_out(l), true,
+            [&](const RDom& r) { return s.weights(r.x, r.y, ci, first_out + r.z); },
+            [&](const RDom& r) { return first_out + r.z; });
+        s.d_in_acc(x, y, c, n) = s.pitched_d_in->out(y * s.pitched_d_in->pitch + x, c, n);
     } else {
         direct_input_gradient(cx, l, s);
     }
@@ -229,6 +328,42 @@ inline void conv_backward(lowering_context& cx, lowered_node& l, conv_state& s, 
 }
 
 // --- schedules ----------------------------------------------------------
+
+// A pitched_conv whose map `consumer` (shape `s`) reads: a task per image
+// and block of output channels, which copies its flat input and stores
+// its flat map, computed in register tiles of `choice.vectors` vectors
+// along j (1 by default) by as many channels as the registers hold. The
+// flat map's extent is rounded up to whole tiles; the input's zero border
+// covers what the extra lanes read.
+inline void schedule_pitched_conv(const schedule_context& ctx, pitched_conv& p, Func consumer,
+                                  const dsl::tensor_shape& s, const conv_choice& choice) {
+    const auto args = consumer.args();  // x, y, c, n
+    const Var x = args[0], y = args[1], c = args[2], n = args[3];
+    const int vec = ctx.vector_size(), vectors = std::max(1, choice.vectors);
+    const int budget = std::max(1, ctx.accumulators() / vectors);
+    int channels = 1;
+    for (int t = std::min(budget, s.c); t >= 1; --t)
+        if (s.c % t == 0) {
+            channels = t;
+            break;
+        }
+    if (choice.channels && s.c % choice.channels == 0 && choice.channels <= ctx.accumulators())
+        channels = choice.channels;
+    Var co("co"), ci("ci"), task("task");
+    consumer.compute_root().split(c, co, ci, channels).reorder(x, y, ci, co, n).fuse(co, n, task).parallel(task);
+    if (int lanes = ctx.row_lanes(s.w)) consumer.vectorize(x, lanes);
+    const auto flat = p.out.args();  // j, c, n
+    const Var j = flat[0], jc = flat[1];
+    Var jo("jo"), ji("ji");
+    p.out.compute_at(consumer, task)
+        .split(j, jo, ji, vec * vectors, Halide::TailStrategy::RoundUp)
+        .reorder(ji, jc, jo)
+        .vectorize(ji, vec);
+    p.acc.compute_at(p.out, jo).reorder(j, jc).vectorize(j, vec).unroll(jc);
+    p.acc.update().reorder(j, jc, p.r.x, p.r.y, p.r.z).vectorize(j, vec).unroll(jc);
+    if (vectors > 1) p.acc.unroll(j), p.acc.update().unroll(j);
+    p.src.compute_at(consumer, task).vectorize(p.src.args()[0], vec);
+}
 
 // Forward: the reduction computed in tiles of `consumer` (the conv's output,
 // or the last elementwise node fused after it), with its padded input
@@ -242,6 +377,7 @@ inline void schedule_conv_forward(const schedule_context& ctx, lowered_node& l, 
                           choice.parallel);
         return;
     }
+    if (s.pitched) return schedule_pitched_conv(ctx, *s.pitched, consumer, l.info.out, choice);
     conv_weights across;
     if (s.dense_channels()) across.f = s.weights;
     const Var task = ctx.conv_tiles(s.acc, consumer, l.info.out, s.r, across, choice);
@@ -293,6 +429,33 @@ inline void conv_weight_gradient_along_x(const schedule_context& ctx, const lowe
         .unroll(kx)
         .unroll(ky)
         .unroll(co);
+}
+
+// A pitched_weight_gradient: a task per block of output channels (two
+// where the registers hold 18 accumulators and the group has two), one
+// input channel at a time, every tap in vectors along j; the flat copies
+// are stored whole.
+inline void conv_weight_gradient_pitched(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func dw) {
+    pitched_weight_gradient& g = *s.pitched_dw;
+    const auto args = dw.args();
+    const Var kx = args[0], ky = args[1], ci = args[2], co = args[3];
+    const int vec = ctx.vector_size();
+    const int channels = ctx.accumulators() >= 24 && s.group_out(l) % 2 == 0 ? 2 : 1;
+    Halide::RVar rxo("rxo"), rxi("rxi");
+    Var lane("lane"), coo("coo"), coi("coi");
+    Func partial = dw.update().split(g.r.x, rxo, rxi, vec).rfactor(rxi, lane);
+    dw.update().split(co, coo, coi, channels).reorder(rxi, kx, ky, coi, ci, coo).parallel(coo);
+    partial.compute_at(dw, ci).reorder_storage(lane, kx, ky, co, ci).vectorize(lane);
+    partial.update()
+        .reorder(lane, kx, ky, co, rxo, g.r.y)
+        .vectorize(lane)
+        .unroll(kx)
+        .unroll(ky)
+        .unroll(co);
+    for (Func flat : {g.src, g.d}) {
+        const auto v = flat.args();  // j, c, n
+        flat.compute_root().vectorize(v[0], vec).parallel(v[2]);
+    }
 }
 
 // A conv weight gradient from Winograd's tiles (winograd.hpp). The
@@ -368,6 +531,7 @@ inline void conv_weight_gradient_winograd(const schedule_context& ctx, const low
 // images per chunk.
 inline void conv_weight_gradient(const schedule_context& ctx, const lowered_node& l, conv_state& s, Func dw) {
     if (s.winograd_dw) return conv_weight_gradient_winograd(ctx, l, s);
+    if (s.pitched_dw) return conv_weight_gradient_pitched(ctx, l, s, dw);
     const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::weight_gradient));
     const RDom& r = s.r_dw;
     const auto& out = l.info.out;
@@ -432,6 +596,7 @@ inline void schedule_conv_backward(const schedule_context& ctx, lowered_node& l,
                           choice.parallel);
         return;
     }
+    if (s.pitched_d_in) return schedule_pitched_conv(ctx, *s.pitched_d_in, l.d_in[0], l.info.in, choice);
     conv_weights across{Func(), /*input_gradient=*/true};
     if (s.dense_channels()) across.f = s.weights;
     if (!s.phases.empty()) {
