@@ -87,8 +87,9 @@ protected:
         return segments[std::size_t(index)];
     }
     const dsl::training_segment& segment() const { return segment_; }
-    // The choices of the database `tuning` names, read once; none without it.
+    // Floats per vector of the target generated for (the lowering's vector_lanes).
     int vector_lanes() const { return this->get_target().template natural_vector_size<float>(); }
+    // The choices of the database `tuning` names, read once; none without it.
     const tuning_table& tuning() {
         if (!tuning_ && !tuning_file.value().empty()) tuning_ = read_tuning(tuning_file.value());
         if (!tuning_) tuning_.emplace();
