@@ -210,15 +210,7 @@ public:
                                 : choice.route != path::along_x && across_fits && wastes_lanes && s.w <= accumulators_;
         if (across) return conv_tiles_across_channels(acc, consumer, s, r, weights, choice.parallel);
         const int tile_x = vector_x ? lanes * vectors : std::min(s.w, 4);
-        // As many output channels as registers allow, dividing the channel count.
-        const int budget = std::max(1, accumulators_ / (vector_x ? vectors : tile_x));
-        int tile_c = 1;
-        for (int t = std::min(budget, s.c); t >= 1; --t)
-            if (s.c % t == 0) {
-                tile_c = t;
-                break;
-            }
-        if (choice.channels && s.c % choice.channels == 0 && choice.channels <= accumulators_) tile_c = choice.channels;
+        const int tile_c = channel_tile(s.c, accumulators_ / (vector_x ? vectors : tile_x), choice.channels);
         Var xo("xo"), xi("xi"), co("co"), ci("ci");
         consumer.compute_root()
             .split(x, xo, xi, tile_x, Halide::TailStrategy::ShiftInwards)
@@ -526,6 +518,15 @@ public:
 
     int vector_size() const { return vec_; }
     int accumulators() const { return accumulators_; }
+    // The output channels of a register tile: the most, up to `budget`, that
+    // divide `channels`, unless the tuning's `chosen` divides them and fits
+    // the registers.
+    int channel_tile(int channels, int budget, int chosen) const {
+        if (chosen && channels % chosen == 0 && chosen <= accumulators_) return chosen;
+        for (int t = std::min(budget, channels); t > 1; --t)
+            if (channels % t == 0) return t;
+        return 1;
+    }
 
     // Update stages accumulate, so a vector tail may neither be recomputed
     // (ShiftInwards) nor read past the input's edge (RoundUp).

@@ -340,15 +340,7 @@ inline void schedule_pitched_conv(const schedule_context& ctx, pitched_conv& p, 
     const auto args = consumer.args();  // x, y, c, n
     const Var x = args[0], y = args[1], c = args[2], n = args[3];
     const int vec = ctx.vector_size(), vectors = std::max(1, choice.vectors);
-    const int budget = std::max(1, ctx.accumulators() / vectors);
-    int channels = 1;
-    for (int t = std::min(budget, s.c); t >= 1; --t)
-        if (s.c % t == 0) {
-            channels = t;
-            break;
-        }
-    if (choice.channels && s.c % choice.channels == 0 && choice.channels <= ctx.accumulators())
-        channels = choice.channels;
+    const int channels = ctx.channel_tile(s.c, ctx.accumulators() / vectors, choice.channels);
     Var co("co"), ci("ci"), task("task");
     consumer.compute_root().split(c, co, ci, channels).reorder(x, y, ci, co, n).fuse(co, n, task).parallel(task);
     if (int lanes = ctx.row_lanes(s.w)) consumer.vectorize(x, lanes);
