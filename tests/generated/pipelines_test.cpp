@@ -3,12 +3,14 @@
 // gradient against central finite differences of the reference's loss.
 // Each check runs on every CPU target this machine supports.
 #include <HalideRuntime.h>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "branches_kernels.hpp"
@@ -110,9 +112,11 @@ void check_forward(std::size_t batch, float weight_scale = 0.5f) {
 }
 
 // Inference has two loop nests, for batches under 4 images (tasks of
-// quarters of an image) and from 4 (tasks of images): both are checked.
+// quarters of an image) and from 4 (tasks of images): both are checked, and
+// a batch of 1, whose loops over images have one task.
 template <class Kernels>
 void check_forward_both_nests(float weight_scale) {
+    check_forward<Kernels>(1, weight_scale);
     check_forward<Kernels>(3, weight_scale);
     check_forward<Kernels>(5, weight_scale);
 }
@@ -330,6 +334,40 @@ TEST_CASE("wrong batch sizes and buffer shapes are refused with a clear error", 
                       Contains("a batch of 1864136 is too large for this network: its largest value, 288 floats an "
                                "image") && Contains("use batches of at most 1864135"));
     CHECK_THROWS_WITH(K::forward(f.input, 1864135, f.params, f.state, out), Contains("values for the input"));
+}
+
+// typenet's parallel loop (cpu_target.cpp) runs a loop of one task on the
+// calling thread without the thread pool; the time it saves is a benchmark's
+// (bench/RESULTS.md), what it must keep is every task run once, its status.
+TEST_CASE("a parallel loop of one task runs on the calling thread, longer ones run every task once", "[generated]") {
+    using K = mixed_kernels;
+    fixture<K> f(1);
+    std::vector<float> out(K::output_shape.size());
+    typenet::set_threads(2);
+    K::forward(f.input, 1, f.params, f.state, out);  // typenet's parallel loop in place from here
+    const halide_do_par_for_t installed = halide_set_custom_do_par_for(halide_default_do_par_for);
+    halide_set_custom_do_par_for(installed);
+    REQUIRE(installed != halide_default_do_par_for);
+
+    std::vector<std::pair<int, std::thread::id>> ran;
+    const auto note = [](void*, int i, std::uint8_t* closure) {
+        reinterpret_cast<std::vector<std::pair<int, std::thread::id>>*>(closure)->emplace_back(i, std::this_thread::get_id());
+        return i == 6 ? 42 : 0;
+    };
+    REQUIRE(halide_do_par_for(nullptr, note, 5, 1, reinterpret_cast<std::uint8_t*>(&ran)) == 0);
+    REQUIRE(halide_do_par_for(nullptr, note, 6, 1, reinterpret_cast<std::uint8_t*>(&ran)) == 42);
+    REQUIRE(ran.size() == 2);
+    CHECK(ran[0] == std::pair{5, std::this_thread::get_id()});
+    CHECK(ran[1] == std::pair{6, std::this_thread::get_id()});
+
+    std::vector<std::atomic<int>> runs(64);
+    const auto count = [](void*, int i, std::uint8_t* closure) {
+        reinterpret_cast<std::atomic<int>*>(closure)[i - 10]++;
+        return 0;
+    };
+    REQUIRE(halide_do_par_for(nullptr, count, 10, 64, reinterpret_cast<std::uint8_t*>(runs.data())) == 0);
+    for (const auto& n : runs) CHECK(n == 1);
+    typenet::set_threads(0);
 }
 
 TEST_CASE("an allocation that fails inside a pipeline is a runtime_error naming the pipeline", "[generated]") {

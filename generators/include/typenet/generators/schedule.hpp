@@ -400,8 +400,22 @@ public:
             .unroll(v[1])
             .store_in(Halide::MemoryType::Stack);
 
+        // The transformed weights: the 16 points of a vector of output
+        // channels in one block, so that the 9 gathered taps they share are
+        // loaded once (a block per point gathered them 16 times over, and
+        // at batch 1 that was a third of fashion_net's inference); tasks of
+        // 8 input channels, as the weights change at every call.
         const auto u = w.weights.args();  // a, b, ci, co
-        w.weights.compute_root().reorder_storage(u[3], u[2], u[0], u[1]).reorder(u[3], u[0], u[1], u[2]).vectorize(u[3], vec_).unroll(u[0]).unroll(u[1]);
+        Var coo("coo"), coi("coi"), cio("cio"), cii("cii");
+        w.weights.compute_root()
+            .reorder_storage(u[3], u[2], u[0], u[1])
+            .split(u[3], coo, coi, vec_)
+            .split(u[2], cio, cii, std::min(8, in.c))
+            .reorder(coi, u[0], u[1], coo, cii, cio)
+            .vectorize(coi)
+            .unroll(u[0])
+            .unroll(u[1])
+            .parallel(cio);
         if (padded.defined()) padded_per_task(padded, consumer, task, in);
         few_images_in_parallel(consumer, s.h / 2, grain);
     }
@@ -502,8 +516,15 @@ public:
         update.parallel(task);
     }
 
-    // A small Func over parameters (weights, per-channel statistics).
-    void parameter_sized(Func f) const { f.compute_root(); }
+    // A small Func over parameters (weights, per-channel statistics),
+    // copied in vectors along its first dimension where that holds
+    // `contiguous` elements (it is computed at every call: at batch 1,
+    // copied an element at a time, fashion_net's dense weights cost more
+    // than its dense layer).
+    void parameter_sized(Func f, int contiguous = 0) const {
+        f.compute_root();
+        if (contiguous >= vec_) f.vectorize(f.args()[0], vec_, guard);
+    }
 
     // A dense weight gradient dw(in, out): parallel over outputs, vectors
     // along inputs when there are enough of them.

@@ -361,9 +361,10 @@ inline void schedule_pitched_conv(const schedule_context& ctx, pitched_conv& p, 
 // or the last elementwise node fused after it), with its padded input
 // copied per task, while it stays in cache, so loads need no checks.
 inline void schedule_conv_forward(const schedule_context& ctx, lowered_node& l, conv_state& s, Func consumer) {
-    ctx.parameter_sized(s.weights);
     const bool padded = l.info.slides->pad > 0;
     const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::forward));
+    // Winograd reads the weights once, into its transform: no copy first.
+    if (!s.winograd) ctx.parameter_sized(s.weights);
     if (s.winograd) {
         ctx.conv_winograd(*s.winograd, s.acc, consumer, l.info.out, padded ? s.padded : Func(), l.info.in,
                           choice.parallel);

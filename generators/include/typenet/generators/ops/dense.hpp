@@ -58,7 +58,7 @@ inline void dense_backward(lowering_context& cx, lowered_node& l, dense_state& s
 }
 
 inline void schedule_dense_forward(const schedule_context& ctx, lowered_node& l, dense_state& s, Func consumer) {
-    ctx.parameter_sized(s.weights);
+    ctx.parameter_sized(s.weights, l.info.in.c);
     ctx.stored_or_fused(s.acc, consumer, l.info.out);
 }
 
