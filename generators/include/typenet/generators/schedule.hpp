@@ -402,9 +402,10 @@ public:
 
         // The transformed weights: the 16 points of a vector of output
         // channels in one block, so that the 9 gathered taps they share are
-        // loaded once (a block per point gathered them 16 times over, and
-        // at batch 1 that was a third of fashion_net's inference); tasks of
-        // 8 input channels, as the weights change at every call.
+        // loaded once (a block per point gathered them 16 times over: with
+        // the weight copy before them, 44% of a batch-1 inference of
+        // fashion_net, perf on Zen 5); tasks of 8 input channels, as the
+        // weights are transformed at every call.
         const auto u = w.weights.args();  // a, b, ci, co
         Var coo("coo"), coi("coi"), cio("cio"), cii("cii");
         w.weights.compute_root()
@@ -518,9 +519,8 @@ public:
 
     // A small Func over parameters (weights, per-channel statistics),
     // copied in vectors along its first dimension where that holds
-    // `contiguous` elements (it is computed at every call: at batch 1,
-    // copied an element at a time, fashion_net's dense weights cost more
-    // than its dense layer).
+    // `contiguous` elements: the copy is made at every call, which at
+    // batch 1 is every image.
     void parameter_sized(Func f, int contiguous = 0) const {
         f.compute_root();
         if (contiguous >= vec_) f.vectorize(f.args()[0], vec_, guard);

@@ -363,13 +363,12 @@ inline void schedule_pitched_conv(const schedule_context& ctx, pitched_conv& p, 
 inline void schedule_conv_forward(const schedule_context& ctx, lowered_node& l, conv_state& s, Func consumer) {
     const bool padded = l.info.slides->pad > 0;
     const conv_choice choice = ctx.choose(conv_key_of(l, s, conv_pass::forward));
-    // Winograd reads the weights once, into its transform: no copy first.
-    if (!s.winograd) ctx.parameter_sized(s.weights);
-    if (s.winograd) {
+    if (s.winograd) {  // reads the weights once, into its transform: no copy first
         ctx.conv_winograd(*s.winograd, s.acc, consumer, l.info.out, padded ? s.padded : Func(), l.info.in,
                           choice.parallel);
         return;
     }
+    ctx.parameter_sized(s.weights);
     if (s.pitched) return schedule_pitched_conv(ctx, *s.pitched, consumer, l.info.out, choice);
     conv_weights across;
     if (s.dense_channels()) across.f = s.weights;
